@@ -1,0 +1,3 @@
+"""specc: describe a neural network once, check it, and compile it to PyTorch or Keras."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,75 @@
+"""The `specc` command: argument parsing, dispatch and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from importlib import import_module
+
+from specc import __version__
+from specc.commands import COMMANDS
+from specc.commands.common import EXIT_USAGE, UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser with one sub-parser per command module."""
+    parser = argparse.ArgumentParser(
+        prog="specc", description="Describe a neural network once, check it, compile it to "
+        "PyTorch or Keras.")
+    parser.add_argument("--version", action="version", version=f"specc {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the full traceback of an internal error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = import_module(f"specc.commands.{module_name}")
+        doc = (module.__doc__ or "").strip().splitlines()[0]
+        command = sub.add_parser(name, help=doc.split(": ", 1)[-1], description=doc)
+        module.add_arguments(command)
+        command.set_defaults(module=module)
+    return parser
+
+
+def _internal_error(debug: bool) -> int:
+    """Report a bug in specc in one line; the traceback goes to a file (or stderr with --debug)."""
+    details = traceback.format_exc()
+    if debug:
+        sys.stderr.write(details)
+        return EXIT_USAGE
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="specc-crash-", suffix=".txt",
+                                         delete=False, encoding="utf-8") as fh:
+            fh.write(details)
+        where = f"details in {fh.name}"
+    except OSError:
+        where = "run again with --debug for details"
+    sys.stderr.write(f"specc: internal error: this is a bug in specc, please report it ({where})\n")
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; exit 0 clean, 1 errors found, 2 usage or internal error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.module.run(args))
+    except UsageError as err:
+        sys.stderr.write(f"specc: error: {err}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:  # noqa: BLE001 - the one place a bug becomes a message, not a traceback
+        return _internal_error(args.debug)
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,170 @@
+"""Reading spec files and parsing them with the lark grammar into a syntax tree."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from specc.diagnostics import Collector, Diagnostic, SpeccError
+from specc.source import Source, Span
+
+MAX_NESTING = 32
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+
+_TERMINALS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "$END": "the end of the file",
+}
+_BRACKETS = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"?|[()\[\]{}]')
+
+
+def _grammar_path() -> Path:
+    """The grammar file: inside the installed package, else in the source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "grammar" / "specc.lark", here.parent / "grammar" / "specc.lark"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("specc.lark is missing from the installation")
+
+
+@lru_cache(maxsize=1)
+def parser() -> Lark:
+    """The LALR parser, built once per process."""
+    return Lark(
+        _grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def decode(data: bytes, name: str, path: Path | None = None,
+           max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+    """Decode raw bytes into a Source, rejecting oversized, binary and non-UTF-8 input."""
+    out = Collector(name)
+    if len(data) > max_bytes:
+        out.add("SPC012", f"the file is {len(data):,} bytes; the limit is {max_bytes:,}",
+                help="split the spec, or raise the limit with --max-bytes")
+        out.raise_if_errors()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+        prefix = data[start:err.start].decode("utf-8", errors="replace")
+        line = prefix.count("\n") + 1
+        column = len(prefix) - (prefix.rfind("\n") + 1) + 1
+        out.add("SPC001", f"invalid UTF-8 byte 0x{data[err.start]:02x}", Span.point(line, column),
+                help="save the file as UTF-8")
+        out.raise_if_errors()
+    source = Source(name, text, path)
+    nul = text.find("\x00")
+    if nul >= 0:
+        out.add("SPC002", "the file contains a NUL byte", Span.point(*source.position(nul)),
+                help="is this a binary file? specs are UTF-8 text")
+        out.raise_if_errors()
+    return source
+
+
+def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+    """Read and decode a spec file."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            data = b"\x00" * (max_bytes + 1)
+        else:
+            data = path.read_bytes()
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise SpeccError([Diagnostic("SPC015", f"cannot read {path}: {reason}", file=str(path),
+                                     help="check that the path exists and is a readable file")])
+    return decode(data, str(path), path, max_bytes)
+
+
+def _check_nesting(source: Source, out: Collector) -> None:
+    """Reject absurdly deep bracket nesting before the parser and transformer recurse into it."""
+    depth = 0
+    for match in _BRACKETS.finditer(source.text):
+        char = match.group()
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                span = Span.point(*source.position(match.start()))
+                out.add("SPC010", f"brackets are nested more than {MAX_NESTING} levels deep", span,
+                        help="flatten the value; no setting needs this much nesting")
+                return
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+
+
+def _describe(token_type: str) -> str:
+    """A readable name for a grammar terminal."""
+    if token_type in _TERMINALS:
+        return _TERMINALS[token_type]
+    try:
+        pattern = parser().get_terminal(token_type).pattern
+    except KeyError:
+        return token_type
+    return f"`{pattern.value}`" if pattern.type == "str" else token_type
+
+
+def _token_span(token: Token, source: Source) -> Span:
+    """The span of a token, or the last character of the file for the end marker."""
+    if token.type == "$END" or token.line is None:
+        lines = source.lines
+        while len(lines) > 1 and not lines[-1].strip():
+            lines = lines[:-1]
+        return Span.point(len(lines), max(len(lines[-1]), 1))
+    return Span(token.line, token.column, token.end_line or token.line,
+                token.end_column or token.column + 1)
+
+
+def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
+    """Turn a lark error into one diagnostic with a position and a hint."""
+    name = source.name
+    if isinstance(err, UnexpectedCharacters):
+        span = Span.point(err.line, err.column)
+        char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else ""
+        if char == '"':
+            return Diagnostic("SPC005", "this string is not closed before the end of the line",
+                              span, name, help='close it with `"`; strings cannot span lines')
+        shown = repr(char) if not char.isprintable() or char.isspace() else f"`{char}`"
+        hint = "comments start with `#`; names, numbers and strings in double quotes are allowed"
+        if char == "'":
+            hint = 'strings use double quotes: "like this"'
+        elif char == "+":
+            hint = "numbers are written without a leading `+`"
+        return Diagnostic("SPC004", f"unexpected character {shown}", span, name, help=hint)
+    if isinstance(err, (UnexpectedToken, UnexpectedEOF)):
+        token = err.token if isinstance(err, UnexpectedToken) else Token("$END", "")
+        expected = sorted({_describe(t) for t in err.expected} - {"_SEP"})
+        found = "the end of the file" if token.type == "$END" else f"`{token.value}`"
+        span = _token_span(token, source)
+        message = f"unexpected {found}"
+        hint = f"expected {', '.join(expected[:6])}" if expected else None
+        if token.type == "$END" and "`}`" in expected:
+            message = "unexpected end of file: a block is not closed"
+            hint = "add the missing `}`"
+        elif token.type == "$END" and "`)`" in expected:
+            message = "unexpected end of file: a call is not closed"
+            hint = "add the missing `)`"
+        elif token.type == "NAME" and "`,`" in expected:
+            hint = "separate arguments with `,`"
+        return Diagnostic("SPC003", message, span, name, help=hint)
+    return Diagnostic("SPC003", str(err).splitlines()[0], Span.point(1, 1), name)
+
+
+def parse(source: Source) -> Tree:
+    """Parse a source into a lark tree, or raise SpeccError with the syntax error."""
+    out = Collector(source.name)
+    _check_nesting(source, out)
+    out.raise_if_errors()
+    try:
+        return parser().parse(source.text)
+    except UnexpectedInput as err:
+        raise SpeccError([_syntax_error(err, source)]) from None

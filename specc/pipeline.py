@@ -1,0 +1,39 @@
+"""The front end as one call: bytes or a path -> Program, raising only SpeccError."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from specc import lower, parse, shapes, validate
+from specc.diagnostics import Diagnostic, SpeccError
+from specc.ir import Program
+from specc.source import Source
+
+
+def load_source(source: Source, max_layers: int = shapes.DEFAULT_MAX_LAYERS,
+                max_params: int = shapes.DEFAULT_MAX_PARAMS) -> Program:
+    """Parse, lower, validate and build the IR of a decoded source."""
+    try:
+        tree = parse.parse(source)
+        blocks = lower.lower(tree, source)
+        spec = validate.validate(blocks, source)
+        return shapes.build(spec, max_layers, max_params)
+    except SpeccError:
+        raise
+    except RecursionError:
+        raise SpeccError([Diagnostic("SPC010", "the spec is nested too deeply to analyse",
+                                     file=source.name)]) from None
+
+
+def load_text(text: str | bytes, name: str = "<spec>", path: Path | None = None,
+              **limits: int) -> Program:
+    """The IR of spec text (bytes are decoded as UTF-8)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    max_bytes = limits.pop("max_bytes", parse.DEFAULT_MAX_BYTES)
+    return load_source(parse.decode(data, name, path, max_bytes), **limits)
+
+
+def load(path: Path, **limits: int) -> Program:
+    """The IR of a spec file."""
+    max_bytes = limits.pop("max_bytes", parse.DEFAULT_MAX_BYTES)
+    return load_source(parse.read(path, max_bytes), **limits)
