@@ -4,4 +4,6 @@
 COMMANDS: dict[str, str] = {
     "check": "check",
     "summary": "summary",
+    "compile": "compile",
+    "run": "run",
 }

@@ -1,0 +1,57 @@
+"""`specc compile SPEC --target torch|keras [-o FILE]`: write a standalone training program."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
+from specc.diagnostics import SpeccError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `specc compile`."""
+    from specc.targets import TARGETS
+
+    parser.add_argument("spec", metavar="SPEC", help="the spec file")
+    parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="torch",
+                        help="the framework to generate code for (default: torch)")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write the program here (default: standard output)")
+
+
+def generate(spec: Path, target_name: str, **options: object) -> str:
+    """The program text for a spec, or SpeccError with the front end's or the target's errors."""
+    from specc import pipeline
+    from specc.targets import target
+    from specc.targets.base import EmitOptions
+
+    program = pipeline.load(spec)
+    module = target(target_name)
+    problems = module.check(program)
+    if problems:
+        raise SpeccError(problems)
+    return module.emit(program, EmitOptions(**options))  # type: ignore[arg-type]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file through a temporary sibling and a rename, so no half-written file remains."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compile, writing nothing when the spec has errors."""
+    spec = Path(args.spec)
+    try:
+        code = generate(spec, args.target)
+    except SpeccError as err:
+        print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
+        return EXIT_ERRORS
+    if args.output:
+        write_atomic(Path(args.output), code)
+    else:
+        sys.stdout.write(code)
+    return EXIT_OK
