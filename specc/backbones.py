@@ -36,25 +36,45 @@ class BackboneInfo:
 
 
 INFO: dict[str, BackboneInfo] = {
-    "resnet18": BackboneInfo(512, "ceil", {
-        "torch": Build("resnet18", 11_176_512, 0, 40),
-    }),
-    "resnet50": BackboneInfo(2048, "ceil", {
-        "torch": Build("resnet50", 23_508_032, 0, 106),
-        "keras": Build("ResNet50", 23_534_592, 53_120, 106),
-    }),
-    "vgg16": BackboneInfo(512, "floor", {
-        "torch": Build("vgg16", 14_714_688, 0, 13),
-        "keras": Build("VGG16", 14_714_688, 0, 13),
-    }),
-    "mobilenet_v2": BackboneInfo(1280, "ceil", {
-        "torch": Build("mobilenet_v2", 2_223_872, 0, 104),
-        "keras": Build("MobileNetV2", 2_223_872, 34_112, 104),
-    }),
-    "efficientnet_b0": BackboneInfo(1280, "ceil", {
-        "torch": Build("efficientnet_b0", 4_007_548, 0, 130),
-        "keras": Build("EfficientNetB0", 4_007_548, 42_023, 131),
-    }),
+    "resnet18": BackboneInfo(
+        512,
+        "ceil",
+        {
+            "torch": Build("resnet18", 11_176_512, 0, 40),
+        },
+    ),
+    "resnet50": BackboneInfo(
+        2048,
+        "ceil",
+        {
+            "torch": Build("resnet50", 23_508_032, 0, 106),
+            "keras": Build("ResNet50", 23_534_592, 53_120, 106),
+        },
+    ),
+    "vgg16": BackboneInfo(
+        512,
+        "floor",
+        {
+            "torch": Build("vgg16", 14_714_688, 0, 13),
+            "keras": Build("VGG16", 14_714_688, 0, 13),
+        },
+    ),
+    "mobilenet_v2": BackboneInfo(
+        1280,
+        "ceil",
+        {
+            "torch": Build("mobilenet_v2", 2_223_872, 0, 104),
+            "keras": Build("MobileNetV2", 2_223_872, 34_112, 104),
+        },
+    ),
+    "efficientnet_b0": BackboneInfo(
+        1280,
+        "ceil",
+        {
+            "torch": Build("efficientnet_b0", 4_007_548, 0, 130),
+            "keras": Build("EfficientNetB0", 4_007_548, 42_023, 131),
+        },
+    ),
 }
 
 MIN_SIZE = 32
@@ -91,13 +111,17 @@ class Backbone(Callable_):
         """The last feature map (height, width, channels) for an image input."""
         name = type(self).call_name
         if len(shape) != 3 or shape[2] != 3:
-            raise ShapeProblem("SPC207", f"{name} takes (height, width, 3) images, got input "
-                               f"{fmt(shape)}", "pretrained backbones take RGB images: "
-                               "input: (224, 224, 3)")
+            raise ShapeProblem(
+                "SPC207",
+                f"{name} takes (height, width, 3) images, got input {fmt(shape)}",
+                "pretrained backbones take RGB images: input: (224, 224, 3)",
+            )
         if min(shape[:2]) < MIN_SIZE:
-            raise ShapeProblem("SPC207", f"{name} needs images of at least {MIN_SIZE}x{MIN_SIZE} "
-                               f"pixels, got {shape[0]}x{shape[1]}", "use a larger input, "
-                               "e.g. input: (224, 224, 3)")
+            raise ShapeProblem(
+                "SPC207",
+                f"{name} needs images of at least {MIN_SIZE}x{MIN_SIZE} pixels, got {shape[0]}x{shape[1]}",
+                "use a larger input, e.g. input: (224, 224, 3)",
+            )
         rnd = math.ceil if self.info.rounding == "ceil" else math.floor
         return (rnd(shape[0] / 32), rnd(shape[1] / 32), self.info.channels)
 

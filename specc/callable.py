@@ -18,8 +18,7 @@ ACTIVATIONS: tuple[str, ...] = Activation.__args__  # type: ignore[attr-defined]
 class Callable_(BaseModel):
     """A validated call from a spec: `Name(positional..., key=value...)`."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False,
-                              defer_build=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False, defer_build=True)
 
     kind: ClassVar[str] = "call"
     call_name: ClassVar[str] = ""

@@ -17,11 +17,11 @@ from specc.commands.common import EXIT_USAGE, UsageError
 def build_parser() -> argparse.ArgumentParser:
     """The parser with one sub-parser per command module."""
     parser = argparse.ArgumentParser(
-        prog="specc", description="Describe a neural network once, check it, compile it to "
-        "PyTorch or Keras.")
+        prog="specc",
+        description="Describe a neural network once, check it, compile it to PyTorch or Keras.",
+    )
     parser.add_argument("--version", action="version", version=f"specc {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="print the full traceback of an internal error")
+    parser.add_argument("--debug", action="store_true", help="print the full traceback of an internal error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = import_module(f"specc.commands.{module_name}")
@@ -39,8 +39,9 @@ def _internal_error(debug: bool) -> int:
         sys.stderr.write(details)
         return EXIT_USAGE
     try:
-        with tempfile.NamedTemporaryFile("w", prefix="specc-crash-", suffix=".txt",
-                                         delete=False, encoding="utf-8") as fh:
+        with tempfile.NamedTemporaryFile(
+            "w", prefix="specc-crash-", suffix=".txt", delete=False, encoding="utf-8"
+        ) as fh:
             fh.write(details)
         where = f"details in {fh.name}"
     except OSError:

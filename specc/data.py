@@ -119,7 +119,9 @@ class ImageFolder(DataSource):
     paths = ("path",)
 
     path: Path_
-    image_size: tuple[Annotated[int, Field(ge=1, le=16384)], Annotated[int, Field(ge=1, le=16384)]] | None = None
+    image_size: tuple[Annotated[int, Field(ge=1, le=16384)], Annotated[int, Field(ge=1, le=16384)]] | None = (
+        None
+    )
 
     @field_validator("image_size", mode="before")
     @classmethod

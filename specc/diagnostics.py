@@ -55,8 +55,14 @@ class Collector:
     file: str = "<spec>"
     items: list[Diagnostic] = field(default_factory=list)
 
-    def add(self, code: str, message: str, span: Span | None = None, help: str | None = None,
-            severity: Severity | None = None) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        span: Span | None = None,
+        help: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
         """Record one diagnostic."""
         self.items.append(Diagnostic(code, message, span or START, self.file, help, severity))
 

@@ -147,8 +147,13 @@ class _Lowerer:
 
     def block(self, tree: Tree) -> Block:
         kind, name, *statements = tree.children
-        block = Block(str(kind), _span(kind), str(name) if name is not None else None,
-                      _span(name) if name is not None else None, span=_span(tree))
+        block = Block(
+            str(kind),
+            _span(kind),
+            str(name) if name is not None else None,
+            _span(name) if name is not None else None,
+            span=_span(tree),
+        )
         block.statements = [self.statement(s) for s in statements]
         return block
 
@@ -202,14 +207,17 @@ class _Lowerer:
         text = str(token)
         digits = sum(ch.isdigit() for ch in text)
         if digits > MAX_DIGITS:
-            self.out.add("SPC008", f"number literal with {digits} digits; at most {MAX_DIGITS} are allowed",
-                         span, help="write large values in exponent form, e.g. 1e40")
+            self.out.add(
+                "SPC008",
+                f"number literal with {digits} digits; at most {MAX_DIGITS} are allowed",
+                span,
+                help="write large values in exponent form, e.g. 1e40",
+            )
             return 0
         if any(ch in text for ch in ".eE"):
             result = float(text)
             if not math.isfinite(result):
-                self.out.add("SPC009", f"`{text}` is not a finite number", span,
-                             help="use a finite value")
+                self.out.add("SPC009", f"`{text}` is not a finite number", span, help="use a finite value")
                 return 0.0
             return result
         return int(text)
@@ -227,16 +235,22 @@ class _Lowerer:
                     chars.append(nxt)
                     i += 2
                     continue
-                self.out.add("SPC007", f"invalid escape `\\{nxt}` in a string",
-                             Span(token.line, column, token.line, column + 2),
-                             help='only \\" and \\\\ are escapes; write the character itself')
+                self.out.add(
+                    "SPC007",
+                    f"invalid escape `\\{nxt}` in a string",
+                    Span(token.line, column, token.line, column + 2),
+                    help='only \\" and \\\\ are escapes; write the character itself',
+                )
                 i += 2
                 continue
             if ch in _FORBIDDEN or unicodedata.category(ch) == "Cc":
-                self.out.add("SPC006", f"forbidden character U+{ord(ch):04X} "
-                             f"({unicodedata.name(ch, 'control character')}) in a string",
-                             Span.point(token.line, column),
-                             help="remove it; strings may not hold control, line-break or bidi characters")
+                self.out.add(
+                    "SPC006",
+                    f"forbidden character U+{ord(ch):04X} "
+                    f"({unicodedata.name(ch, 'control character')}) in a string",
+                    Span.point(token.line, column),
+                    help="remove it; strings may not hold control, line-break or bidi characters",
+                )
             chars.append(ch)
             i += 1
         return "".join(chars)

@@ -44,29 +44,39 @@ def parser() -> Lark:
     )
 
 
-def decode(data: bytes, name: str, path: Path | None = None,
-           max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
+def decode(data: bytes, name: str, path: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
     """Decode raw bytes into a Source, rejecting oversized, binary and non-UTF-8 input."""
     out = Collector(name)
     if len(data) > max_bytes:
-        out.add("SPC012", f"the file is {len(data):,} bytes; the limit is {max_bytes:,}",
-                help="split the spec, or raise the limit with --max-bytes")
+        out.add(
+            "SPC012",
+            f"the file is {len(data):,} bytes; the limit is {max_bytes:,}",
+            help="split the spec, or raise the limit with --max-bytes",
+        )
         out.raise_if_errors()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-        prefix = data[start:err.start].decode("utf-8", errors="replace")
+        prefix = data[start : err.start].decode("utf-8", errors="replace")
         line = prefix.count("\n") + 1
         column = len(prefix) - (prefix.rfind("\n") + 1) + 1
-        out.add("SPC001", f"invalid UTF-8 byte 0x{data[err.start]:02x}", Span.point(line, column),
-                help="save the file as UTF-8")
+        out.add(
+            "SPC001",
+            f"invalid UTF-8 byte 0x{data[err.start]:02x}",
+            Span.point(line, column),
+            help="save the file as UTF-8",
+        )
         out.raise_if_errors()
     source = Source(name, text, path)
     nul = text.find("\x00")
     if nul >= 0:
-        out.add("SPC002", "the file contains a NUL byte", Span.point(*source.position(nul)),
-                help="is this a binary file? specs are UTF-8 text")
+        out.add(
+            "SPC002",
+            "the file contains a NUL byte",
+            Span.point(*source.position(nul)),
+            help="is this a binary file? specs are UTF-8 text",
+        )
         out.raise_if_errors()
     return source
 
@@ -81,8 +91,16 @@ def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
             data = path.read_bytes()
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise SpeccError([Diagnostic("SPC015", f"cannot read {path}: {reason}", file=str(path),
-                                     help="check that the path exists and is a readable file")])
+        raise SpeccError(
+            [
+                Diagnostic(
+                    "SPC015",
+                    f"cannot read {path}: {reason}",
+                    file=str(path),
+                    help="check that the path exists and is a readable file",
+                )
+            ]
+        )
     return decode(data, str(path), path, max_bytes)
 
 
@@ -95,8 +113,12 @@ def _check_nesting(source: Source, out: Collector) -> None:
             depth += 1
             if depth > MAX_NESTING:
                 span = Span.point(*source.position(match.start()))
-                out.add("SPC010", f"brackets are nested more than {MAX_NESTING} levels deep", span,
-                        help="flatten the value; no setting needs this much nesting")
+                out.add(
+                    "SPC010",
+                    f"brackets are nested more than {MAX_NESTING} levels deep",
+                    span,
+                    help="flatten the value; no setting needs this much nesting",
+                )
                 return
         elif char in ")]}":
             depth = max(depth - 1, 0)
@@ -120,8 +142,7 @@ def _token_span(token: Token, source: Source) -> Span:
         while len(lines) > 1 and not lines[-1].strip():
             lines = lines[:-1]
         return Span.point(len(lines), max(len(lines[-1]), 1))
-    return Span(token.line, token.column, token.end_line or token.line,
-                token.end_column or token.column + 1)
+    return Span(token.line, token.column, token.end_line or token.line, token.end_column or token.column + 1)
 
 
 def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
@@ -131,8 +152,13 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
         span = Span.point(err.line, err.column)
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else ""
         if char == '"':
-            return Diagnostic("SPC005", "this string is not closed before the end of the line",
-                              span, name, help='close it with `"`; strings cannot span lines')
+            return Diagnostic(
+                "SPC005",
+                "this string is not closed before the end of the line",
+                span,
+                name,
+                help='close it with `"`; strings cannot span lines',
+            )
         shown = repr(char) if not char.isprintable() or char.isspace() else f"`{char}`"
         hint = "comments start with `#`; names, numbers and strings in double quotes are allowed"
         if char == "'":

@@ -10,8 +10,11 @@ from specc.ir import Program
 from specc.source import Source
 
 
-def load_source(source: Source, max_layers: int = shapes.DEFAULT_MAX_LAYERS,
-                max_params: int = shapes.DEFAULT_MAX_PARAMS) -> Program:
+def load_source(
+    source: Source,
+    max_layers: int = shapes.DEFAULT_MAX_LAYERS,
+    max_params: int = shapes.DEFAULT_MAX_PARAMS,
+) -> Program:
     """Parse, lower, validate and build the IR of a decoded source."""
     try:
         tree = parse.parse(source)
@@ -21,12 +24,12 @@ def load_source(source: Source, max_layers: int = shapes.DEFAULT_MAX_LAYERS,
     except SpeccError:
         raise
     except RecursionError:
-        raise SpeccError([Diagnostic("SPC010", "the spec is nested too deeply to analyse",
-                                     file=source.name)]) from None
+        raise SpeccError(
+            [Diagnostic("SPC010", "the spec is nested too deeply to analyse", file=source.name)]
+        ) from None
 
 
-def load_text(text: str | bytes, name: str = "<spec>", path: Path | None = None,
-              **limits: int) -> Program:
+def load_text(text: str | bytes, name: str = "<spec>", path: Path | None = None, **limits: int) -> Program:
     """The IR of spec text (bytes are decoded as UTF-8)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
     max_bytes = limits.pop("max_bytes", parse.DEFAULT_MAX_BYTES)

@@ -43,12 +43,20 @@ def _auto_names(decls: tuple[LayerDecl, ...]) -> list[str]:
     return names
 
 
-def build_model(model: ModelSpec, out: Collector, max_layers: int = DEFAULT_MAX_LAYERS,
-                max_params: int = DEFAULT_MAX_PARAMS) -> ModelIR | None:
+def build_model(
+    model: ModelSpec,
+    out: Collector,
+    max_layers: int = DEFAULT_MAX_LAYERS,
+    max_params: int = DEFAULT_MAX_PARAMS,
+) -> ModelIR | None:
     """Infer every output shape and parameter count, reporting each layer that cannot fit."""
     if len(model.layers) > max_layers:
-        out.add("SPC013", f"the model has {len(model.layers):,} layers; the limit is "
-                f"{max_layers:,}", model.name_span, help="raise it with --max-layers")
+        out.add(
+            "SPC013",
+            f"the model has {len(model.layers):,} layers; the limit is {max_layers:,}",
+            model.name_span,
+            help="raise it with --max-layers",
+        )
         return None
     shape: Shape = model.input
     base = None
@@ -68,8 +76,12 @@ def build_model(model: ModelSpec, out: Collector, max_layers: int = DEFAULT_MAX_
     for index, (decl, name) in enumerate(zip(model.layers, names)):
         layer = decl.layer.value
         if type(layer).first_only and (index > 0 or base is not None):
-            out.add("SPC203", f"{type(layer).call_name} must be the first layer", decl.span,
-                    help="it maps integer token ids; put it right after `input:`")
+            out.add(
+                "SPC203",
+                f"{type(layer).call_name} must be the first layer",
+                decl.span,
+                help="it maps integer token ids; put it right after `input:`",
+            )
             return None
         try:
             out_shape = layer.infer(shape)
@@ -77,21 +89,44 @@ def build_model(model: ModelSpec, out: Collector, max_layers: int = DEFAULT_MAX_
             out.add(p.code, p.message, decl.layer.at(p.param), help=p.help)
             return None
         if math.prod(out_shape) > 2**40:
-            out.add("SPC014", f"{type(layer).call_name} outputs {fmt(out_shape)}, too large "
-                    "to hold in memory", decl.span, help="downsample earlier")
+            out.add(
+                "SPC014",
+                f"{type(layer).call_name} outputs {fmt(out_shape)}, too large to hold in memory",
+                decl.span,
+                help="downsample earlier",
+            )
             return None
         raw = {t: layer.count(shape, t) for t in TARGETS}
         total += sum(raw["torch"])
         if total > max_params:
-            out.add("SPC014", f"the model has more than {max_params:,} parameters by layer "
-                    f"{index + 1}", decl.span, help="raise the limit with --max-params")
+            out.add(
+                "SPC014",
+                f"the model has more than {max_params:,} parameters by layer {index + 1}",
+                decl.span,
+                help="raise the limit with --max-params",
+            )
             return None
-        nodes.append(LayerNode(index, name, decl.name is not None, layer, decl.layer, shape,
-                               out_shape, _counts(raw, layer.trainable), layer.trainable))
+        nodes.append(
+            LayerNode(
+                index,
+                name,
+                decl.name is not None,
+                layer,
+                decl.layer,
+                shape,
+                out_shape,
+                _counts(raw, layer.trainable),
+                layer.trainable,
+            )
+        )
         shape = out_shape
     if not nodes and base is None:
-        out.add("SPC208", f"the model `{model.name}` has no layers", model.name_span,
-                help="add layers after `input:`, e.g. Dense(10, activation=softmax)")
+        out.add(
+            "SPC208",
+            f"the model `{model.name}` has no layers",
+            model.name_span,
+            help="add layers after `input:`, e.g. Dense(10, activation=softmax)",
+        )
         return None
     return ModelIR(model.name, model.input, base, tuple(nodes))
 
@@ -105,18 +140,29 @@ def _check_data(model: ModelIR, train: TrainSpec, out: Collector) -> None:
     info = source.info
     if info is not None and size != info.features:
         name = type(source).call_name
-        out.add("SPC205", f"`{name}` has {info.features} features per example but the input "
-                f"{fmt(model.input_shape)} holds {size}", train.spans.get("data", train.span),
-                help=f"use input: ({info.features},) or a shape of the same size")
+        out.add(
+            "SPC205",
+            f"`{name}` has {info.features} features per example but the input "
+            f"{fmt(model.input_shape)} holds {size}",
+            train.spans.get("data", train.span),
+            help=f"use input: ({info.features},) or a shape of the same size",
+        )
     if isinstance(source, ImageFolder):
         shape = model.input_shape
         if len(shape) != 3 or shape[2] not in (1, 3):
-            out.add("SPC205", f"image_folder needs an image input (height, width, 1 or 3), got "
-                    f"{fmt(shape)}", data.span, help="e.g. input: (224, 224, 3)")
+            out.add(
+                "SPC205",
+                f"image_folder needs an image input (height, width, 1 or 3), got {fmt(shape)}",
+                data.span,
+                help="e.g. input: (224, 224, 3)",
+            )
         elif source.image_size is not None and tuple(source.image_size) != shape[:2]:
-            out.add("SPC205", f"image_size {fmt(source.image_size)} differs from the input "
-                    f"{fmt(shape)}", data.at("image_size"),
-                    help=f"use image_size=({shape[0]}, {shape[1]}) or leave it out")
+            out.add(
+                "SPC205",
+                f"image_size {fmt(source.image_size)} differs from the input {fmt(shape)}",
+                data.at("image_size"),
+                help=f"use image_size=({shape[0]}, {shape[1]}) or leave it out",
+            )
 
 
 def classes_of(train: TrainSpec) -> int | None:
@@ -140,30 +186,53 @@ def _check_output(model: ModelIR, train: TrainSpec, loss: Located[Loss], out: Co
     name = type(value).call_name
     if value.classification:
         if info is not None and info.classes is None:
-            out.add("SPC206", f"`{name}` is a classification loss but "
-                    f"`{type(data.value).call_name}` has real-valued targets", loss.span,
-                    help="use a regression loss such as mse or mae")
+            out.add(
+                "SPC206",
+                f"`{name}` is a classification loss but "
+                f"`{type(data.value).call_name}` has real-valued targets",
+                loss.span,
+                help="use a regression loss such as mse or mae",
+            )
             return
         if len(shape) != 1:
-            out.add("SPC206", f"`{name}` needs a flat output (classes,), but the model outputs "
-                    f"{fmt(shape)}", where, help="end with Flatten() or a pooling layer, then Dense")
+            out.add(
+                "SPC206",
+                f"`{name}` needs a flat output (classes,), but the model outputs {fmt(shape)}",
+                where,
+                help="end with Flatten() or a pooling layer, then Dense",
+            )
             return
         classes = classes_of(train)
         if value.labels == "binary":
             if shape[0] != 1:
-                out.add("SPC206", f"binary_crossentropy needs one output unit, but the model "
-                        f"outputs {shape[0]}", where, help="end with Dense(1, activation=sigmoid), "
-                        "or use sparse_categorical_crossentropy for several classes")
+                out.add(
+                    "SPC206",
+                    f"binary_crossentropy needs one output unit, but the model outputs {shape[0]}",
+                    where,
+                    help="end with Dense(1, activation=sigmoid), "
+                    "or use sparse_categorical_crossentropy for several classes",
+                )
             elif classes is not None and classes != 2:
-                out.add("SPC206", f"binary_crossentropy needs 2 classes, but the data has "
-                        f"{classes}", loss.span, help="use sparse_categorical_crossentropy "
-                        f"with Dense({classes}, activation=softmax)")
+                out.add(
+                    "SPC206",
+                    f"binary_crossentropy needs 2 classes, but the data has {classes}",
+                    loss.span,
+                    help=f"use sparse_categorical_crossentropy with Dense({classes}, activation=softmax)",
+                )
         elif classes is not None and shape[0] != classes:
-            out.add("SPC206", f"the data has {classes} classes but the model outputs "
-                    f"{shape[0]} values", where, help=f"end with Dense({classes}, ...)")
+            out.add(
+                "SPC206",
+                f"the data has {classes} classes but the model outputs {shape[0]} values",
+                where,
+                help=f"end with Dense({classes}, ...)",
+            )
     elif info is not None and info.classes is None and shape != (1,):
-        out.add("SPC206", f"`{type(data.value).call_name}` has one target per example but the "
-                f"model outputs {fmt(shape)}", where, help="end with Dense(1)")
+        out.add(
+            "SPC206",
+            f"`{type(data.value).call_name}` has one target per example but the model outputs {fmt(shape)}",
+            where,
+            help="end with Dense(1)",
+        )
 
 
 def build_plan(model: ModelIR, train: TrainSpec, out: Collector) -> TrainPlan | None:
@@ -172,9 +241,14 @@ def build_plan(model: ModelIR, train: TrainSpec, out: Collector) -> TrainPlan | 
     ok = True
     for key in ("data", "loss"):
         if getattr(settings, key) is None:
-            out.add("SPC105", f"the train block has no `{key}:`", train.span,
-                    help="add `data: digits()`" if key == "data" else "add e.g. "
-                    "`loss: sparse_categorical_crossentropy`")
+            out.add(
+                "SPC105",
+                f"the train block has no `{key}:`",
+                train.span,
+                help="add `data: digits()`"
+                if key == "data"
+                else "add e.g. `loss: sparse_categorical_crossentropy`",
+            )
             ok = False
     _check_data(model, train, out)
     if not ok:
@@ -187,9 +261,22 @@ def build_plan(model: ModelIR, train: TrainSpec, out: Collector) -> TrainPlan | 
         base = None
     loss_at = train.calls["loss"]
     _check_output(model, train, loss_at, out)
-    phases = [Phase("main", settings.loss, optimizer, settings.epochs, settings.batch_size,
-                    tuple(settings.metrics), trainable, base, False, train.span, train.spans,
-                    train.calls)]
+    phases = [
+        Phase(
+            "main",
+            settings.loss,
+            optimizer,
+            settings.epochs,
+            settings.batch_size,
+            tuple(settings.metrics),
+            trainable,
+            base,
+            False,
+            train.span,
+            train.spans,
+            train.calls,
+        )
+    ]
     weighted = {n.name for n in model.layers if n.layer.has_weights}
     for stage in train.stages:
         prev = phases[-1]
@@ -198,9 +285,16 @@ def build_plan(model: ModelIR, train: TrainSpec, out: Collector) -> TrainPlan | 
             on = action == "unfreeze"
             for sel in selectors:
                 if sel.kind == "layer" and model.node(sel.layer or "") is None:
-                    out.add("SPC118", f"no layer is named `{sel.layer}`", sel.span,
-                            help=choices_hint(sel.layer or "", [n.name for n in model.layers]
-                                              + ["all", "base"], "selectors"))
+                    out.add(
+                        "SPC118",
+                        f"no layer is named `{sel.layer}`",
+                        sel.span,
+                        help=choices_hint(
+                            sel.layer or "",
+                            [n.name for n in model.layers] + ["all", "base"],
+                            "selectors",
+                        ),
+                    )
                 if sel.kind in ("all", "layer"):
                     chosen = weighted if sel.kind == "all" else {sel.layer} & weighted
                     layers = layers | chosen if on else layers - chosen
@@ -208,35 +302,63 @@ def build_plan(model: ModelIR, train: TrainSpec, out: Collector) -> TrainPlan | 
                     base_state = None if on else 0
                 elif sel.kind == "base_last":
                     if model.base is None:
-                        out.add("SPC118", f"`{sel}` selects backbone layers, but the model has "
-                                "no `base:`", sel.span, help="add a base, or select layers by name")
+                        out.add(
+                            "SPC118",
+                            f"`{sel}` selects backbone layers, but the model has no `base:`",
+                            sel.span,
+                            help="add a base, or select layers by name",
+                        )
                     elif not on:
-                        out.add("SPC118", "`freeze: base.last(N)` is not supported", sel.span,
-                                help="freeze: base, then unfreeze: base.last(M) for the part "
-                                "that should train")
+                        out.add(
+                            "SPC118",
+                            "`freeze: base.last(N)` is not supported",
+                            sel.span,
+                            help="freeze: base, then unfreeze: base.last(M) for the part that should train",
+                        )
                     elif base_state is not None:
                         base_state = max(base_state, sel.count or 0)
                 elif sel.kind == "base" and model.base is None:
-                    out.add("SPC118", "`base` selects the backbone, but the model has no `base:`",
-                            sel.span, help="add a base, or select layers by name")
+                    out.add(
+                        "SPC118",
+                        "`base` selects the backbone, but the model has no `base:`",
+                        sel.span,
+                        help="add a base, or select layers by name",
+                    )
         s = stage.settings
         new_optimizer = s.optimizer or prev.optimizer
         changed = (frozenset(layers), base_state) != (prev.trainable, prev.base)
         loss = s.loss or prev.loss
         if "loss" in stage.calls:
             _check_output(model, train, stage.calls["loss"], out)
-        phases.append(Phase(stage.name, loss, new_optimizer, s.epochs or prev.epochs,
-                            s.batch_size or prev.batch_size,
-                            tuple(s.metrics) if s.metrics is not None else prev.metrics,
-                            frozenset(layers), base_state, changed or s.optimizer is not None,
-                            stage.span, stage.spans, stage.calls))
+        phases.append(
+            Phase(
+                stage.name,
+                loss,
+                new_optimizer,
+                s.epochs or prev.epochs,
+                s.batch_size or prev.batch_size,
+                tuple(s.metrics) if s.metrics is not None else prev.metrics,
+                frozenset(layers),
+                base_state,
+                changed or s.optimizer is not None,
+                stage.span,
+                stage.spans,
+                stage.calls,
+            )
+        )
     data = train.calls["data"]
-    return TrainPlan(data.value, data, settings.seed, settings.compile, settings.precision,
-                     tuple(phases), train.span)
+    return TrainPlan(
+        data.value,
+        data,
+        settings.seed,
+        settings.compile,
+        settings.precision,
+        tuple(phases),
+        train.span,
+    )
 
 
-def build(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS,
-          max_params: int = DEFAULT_MAX_PARAMS) -> Program:
+def build(spec: Spec, max_layers: int = DEFAULT_MAX_LAYERS, max_params: int = DEFAULT_MAX_PARAMS) -> Program:
     """Spec -> Program, or SpeccError with every shape and fit problem found."""
     out = Collector(spec.source.name)
     model = build_model(spec.model, out, max_layers, max_params)

@@ -79,8 +79,14 @@ class ModelSpec:
 class _Settings(BaseModel):
     """Shared pydantic config of the train and stage settings."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False,
-                              arbitrary_types_allowed=True, defer_build=True)
+    model_config = ConfigDict(
+        strict=True,
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        arbitrary_types_allowed=True,
+        defer_build=True,
+    )
 
 
 Epochs = Annotated[int, Field(ge=1, le=1_000_000)]

@@ -13,24 +13,41 @@ from specc.layers.base import fmt
 def rows(program: Program, target: Target) -> list[dict[str, Any]]:
     """One row per backbone/layer as `target` counts it (unsupported backbones have no count)."""
     model = program.model
-    result: list[dict[str, Any]] = [{
-        "name": "input", "type": "Input", "output_shape": list(model.input_shape),
-        "params": 0, "trainable_params": 0, "trainable": True,
-    }]
+    result: list[dict[str, Any]] = [
+        {
+            "name": "input",
+            "type": "Input",
+            "output_shape": list(model.input_shape),
+            "params": 0,
+            "trainable_params": 0,
+            "trainable": True,
+        }
+    ]
     if model.base:
         count = model.base.counts[target]
-        result.append({
-            "name": "base", "type": model.base.name, "output_shape": list(model.base.out_shape),
-            "params": count.total, "trainable_params": count.trainable,
-            "trainable": model.base.backbone.trainable,
-            "supported": model.base.backbone.supports(target),
-        })
+        result.append(
+            {
+                "name": "base",
+                "type": model.base.name,
+                "output_shape": list(model.base.out_shape),
+                "params": count.total,
+                "trainable_params": count.trainable,
+                "trainable": model.base.backbone.trainable,
+                "supported": model.base.backbone.supports(target),
+            }
+        )
     for node in model.layers:
         count = node.counts[target]
-        result.append({
-            "name": node.name, "type": node.type, "output_shape": list(node.out_shape),
-            "params": count.total, "trainable_params": count.trainable, "trainable": node.trainable,
-        })
+        result.append(
+            {
+                "name": node.name,
+                "type": node.type,
+                "output_shape": list(node.out_shape),
+                "params": count.total,
+                "trainable_params": count.trainable,
+                "trainable": node.trainable,
+            }
+        )
     return result
 
 
@@ -47,9 +64,14 @@ def as_dict(program: Program, target: Target) -> dict[str, Any]:
     }
     if program.train:
         data["phases"] = [
-            {"name": p.name, "epochs": p.epochs, "optimizer": type(p.optimizer).call_name,
-             "learning_rate": p.optimizer.learning_rate, "trainable": sorted(p.trainable),
-             "base": "all" if p.base is None else p.base}
+            {
+                "name": p.name,
+                "epochs": p.epochs,
+                "optimizer": type(p.optimizer).call_name,
+                "learning_rate": p.optimizer.learning_rate,
+                "trainable": sorted(p.trainable),
+                "base": "all" if p.base is None else p.base,
+            }
             for p in program.train.phases
         ]
     return data
@@ -74,21 +96,29 @@ def render_text(program: Program, target: Target) -> str:
     rule = "-" * (sum(widths) + 6)
 
     def line(r: tuple[str, ...]) -> str:
-        return (f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  "
-                f"{r[3]}").rstrip()
+        return (f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}").rstrip()
 
-    out = [f'Model: "{data["model"]}" (parameters as {target} counts them)', rule.replace("-", "="),
-           line(table[0]), rule.replace("-", "=")]
+    out = [
+        f'Model: "{data["model"]}" (parameters as {target} counts them)',
+        rule.replace("-", "="),
+        line(table[0]),
+        rule.replace("-", "="),
+    ]
     out += [line(r) for r in table[1:]]
-    out += [rule.replace("-", "="),
-            f"Total params: {data['total_params']:,}",
-            f"Trainable params: {data['trainable_params']:,}",
-            f"Non-trainable params: {data['non_trainable_params']:,}"]
+    out += [
+        rule.replace("-", "="),
+        f"Total params: {data['total_params']:,}",
+        f"Trainable params: {data['trainable_params']:,}",
+        f"Non-trainable params: {data['non_trainable_params']:,}",
+    ]
     if program.model.base and not program.model.base.backbone.supports(target):
-        out.append(f"note: {program.model.base.name} is not available for {target}; "
-                   "its parameters are not counted")
+        out.append(
+            f"note: {program.model.base.name} is not available for {target}; its parameters are not counted"
+        )
     for phase in data.get("phases", []):
         base = "" if program.model.base is None else f", base: {phase['base']}"
-        out.append(f"phase {phase['name']}: {phase['epochs']} epochs, {phase['optimizer']}"
-                   f"(learning_rate={phase['learning_rate']:g}){base}")
+        out.append(
+            f"phase {phase['name']}: {phase['epochs']} epochs, {phase['optimizer']}"
+            f"(learning_rate={phase['learning_rate']:g}){base}"
+        )
     return "\n".join(out) + "\n"

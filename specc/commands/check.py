@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from specc.render import FORMATS
 
     parser.add_argument("paths", nargs="+", metavar="PATH", help="spec files or directories")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text",
-                        help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=sorted(FORMATS), default="text", help="output format (default: text)"
+    )
     parser.add_argument("--strict", action="store_true", help="warnings also fail the check")
 
 

@@ -40,8 +40,12 @@ def spec_files(paths: Sequence[str]) -> list[Path]:
     return found
 
 
-def print_diagnostics(diagnostics: Sequence[Diagnostic], sources: dict[str, Source],
-                      fmt: str = "text", stream: object = None) -> None:
+def print_diagnostics(
+    diagnostics: Sequence[Diagnostic],
+    sources: dict[str, Source],
+    fmt: str = "text",
+    stream: object = None,
+) -> None:
     """Render diagnostics in a format to a stream (stderr for text, stdout for data formats)."""
     from specc.render import renderer
 

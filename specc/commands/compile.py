@@ -15,10 +15,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from specc.targets import TARGETS
 
     parser.add_argument("spec", metavar="SPEC", help="the spec file")
-    parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="torch",
-                        help="the framework to generate code for (default: torch)")
-    parser.add_argument("-o", "--output", metavar="FILE",
-                        help="write the program here (default: standard output)")
+    parser.add_argument(
+        "--target",
+        "-t",
+        choices=sorted(TARGETS),
+        default="torch",
+        help="the framework to generate code for (default: torch)",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the program here (default: standard output)"
+    )
 
 
 def generate(spec: Path, target_name: str, **options: object) -> str:

@@ -17,10 +17,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from specc.targets import TARGETS
 
     parser.add_argument("spec", metavar="SPEC", help="the spec file")
-    parser.add_argument("--target", "-t", choices=sorted(TARGETS), default="torch",
-                        help="the framework to run with (default: torch)")
-    parser.add_argument("program_args", nargs=argparse.REMAINDER, metavar="-- ARGS",
-                        help="arguments for the generated program, after --")
+    parser.add_argument(
+        "--target",
+        "-t",
+        choices=sorted(TARGETS),
+        default="torch",
+        help="the framework to run with (default: torch)",
+    )
+    parser.add_argument(
+        "program_args",
+        nargs=argparse.REMAINDER,
+        metavar="-- ARGS",
+        help="arguments for the generated program, after --",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,8 +42,9 @@ def run(args: argparse.Namespace) -> int:
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS
-    extra = [a for a in args.program_args if a != "--"] if args.program_args[:1] == ["--"] \
-        else list(args.program_args)
+    extra = list(args.program_args)
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
     with tempfile.TemporaryDirectory(prefix="specc-run-") as tmp:
         program = Path(tmp) / f"{spec.stem}_{args.target}.py"
         program.write_text(code, encoding="utf-8")

@@ -12,8 +12,12 @@ from specc.diagnostics import SpeccError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `specc summary`."""
     parser.add_argument("spec", metavar="SPEC", help="the spec file")
-    parser.add_argument("--target", choices=("torch", "keras"), default="torch",
-                        help="count parameters as this framework does (default: torch)")
+    parser.add_argument(
+        "--target",
+        choices=("torch", "keras"),
+        default="torch",
+        help="count parameters as this framework does (default: torch)",
+    )
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 

@@ -3,5 +3,15 @@
 from specc.layers import conv, core, embedding, normalization, pooling, recurrent
 from specc.layers.base import LAYERS, Layer, Shape, ShapeProblem
 
-__all__ = ["LAYERS", "Layer", "Shape", "ShapeProblem", "conv", "core", "embedding",
-           "normalization", "pooling", "recurrent"]
+__all__ = [
+    "LAYERS",
+    "Layer",
+    "Shape",
+    "ShapeProblem",
+    "conv",
+    "core",
+    "embedding",
+    "normalization",
+    "pooling",
+    "recurrent",
+]

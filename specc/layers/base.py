@@ -14,8 +14,7 @@ LAYERS = Registry("layer")
 class ShapeProblem(Exception):
     """A layer cannot take the shape it receives; `param` names the argument to point at."""
 
-    def __init__(self, code: str, message: str, help: str | None = None,
-                 param: str | None = None) -> None:
+    def __init__(self, code: str, message: str, help: str | None = None, param: str | None = None) -> None:
         super().__init__(message)
         self.code, self.message, self.help, self.param = code, message, help, param
 
@@ -29,8 +28,11 @@ def need_rank(layer: str, shape: Shape, *ranks: int, help: str | None = None) ->
     """Raise a shape-mismatch problem unless the input has one of `ranks` dimensions."""
     if len(shape) not in ranks:
         wanted = " or ".join(str(r) for r in ranks)
-        raise ShapeProblem("SPC201", f"{layer} expects an input of rank {wanted} "
-                           f"(without the batch), got {fmt(shape)}", help)
+        raise ShapeProblem(
+            "SPC201",
+            f"{layer} expects an input of rank {wanted} (without the batch), got {fmt(shape)}",
+            help,
+        )
 
 
 class Layer(Callable_):

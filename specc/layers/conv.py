@@ -26,15 +26,29 @@ def sliding(n: int, k: int, s: int, padding: str) -> int:
     return math.ceil(n / s) if padding == "same" else (n - k) // s + 1
 
 
-def slide(layer: str, dims: Shape, kernel: tuple[int, ...], strides: tuple[int, ...],
-          padding: str, param: str) -> Shape:
+def slide(
+    layer: str,
+    dims: Shape,
+    kernel: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: str,
+    param: str,
+) -> Shape:
     """Spatial output dims, or a kernel-too-large problem."""
     if len(kernel) != len(dims) or len(strides) != len(dims):
-        raise ShapeProblem("SPC201", f"{layer} needs {len(dims)} window sizes, got "
-                           f"{fmt(kernel)}", f"give one int or a {len(dims)}-tuple", param)
+        raise ShapeProblem(
+            "SPC201",
+            f"{layer} needs {len(dims)} window sizes, got {fmt(kernel)}",
+            f"give one int or a {len(dims)}-tuple",
+            param,
+        )
     if padding == "valid" and any(k > n for k, n in zip(kernel, dims)):
-        raise ShapeProblem("SPC202", f"{layer} window {fmt(kernel)} is larger than its input "
-                           f"{fmt(dims)}", "use padding=same or a smaller window", param)
+        raise ShapeProblem(
+            "SPC202",
+            f"{layer} window {fmt(kernel)} is larger than its input {fmt(dims)}",
+            "use padding=same or a smaller window",
+            param,
+        )
     return tuple(sliding(n, k, s, padding) for n, k, s in zip(dims, kernel, strides))
 
 
@@ -65,12 +79,21 @@ class _Conv(Layer):
 
     def infer(self, shape: Shape) -> Shape:
         name = type(self).call_name
-        need_rank(name, shape, self.rank + 1, help="Conv1D takes (steps, channels); Conv2D takes "
-                  "(height, width, channels); add Reshape if the data is flat")
+        need_rank(
+            name,
+            shape,
+            self.rank + 1,
+            help="Conv1D takes (steps, channels); Conv2D takes "
+            "(height, width, channels); add Reshape if the data is flat",
+        )
         for param, size in (("kernel_size", self.kernel), ("strides", self.stride)):
             if len(size) != self.rank:
-                raise ShapeProblem("SPC201", f"{name} {param} needs {self.rank} values, got "
-                                   f"{fmt(size)}", f"give one int or a {self.rank}-tuple", param)
+                raise ShapeProblem(
+                    "SPC201",
+                    f"{name} {param} needs {self.rank} values, got {fmt(size)}",
+                    f"give one int or a {self.rank}-tuple",
+                    param,
+                )
         dims = slide(name, shape[:-1], self.kernel, self.stride, self.padding, "kernel_size")
         return (*dims, self.filters)
 

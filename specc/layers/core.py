@@ -113,8 +113,12 @@ class Softmax(_Fixed):
 
     def infer(self, shape: Shape) -> Shape:
         if not -len(shape) <= self.axis < len(shape):
-            raise ShapeProblem("SPC201", f"Softmax axis {self.axis} is out of range for input "
-                               f"{fmt(shape)}", "use axis=-1 (the last axis)", "axis")
+            raise ShapeProblem(
+                "SPC201",
+                f"Softmax axis {self.axis} is out of range for input {fmt(shape)}",
+                "use axis=-1 (the last axis)",
+                "axis",
+            )
         return shape
 
 
@@ -142,13 +146,18 @@ class Reshape(Layer):
         known = math.prod(d for d in self.target_shape if d != -1)
         if -1 in self.target_shape:
             if size % known:
-                raise ShapeProblem("SPC204", f"cannot reshape {fmt(shape)} ({size} values) to "
-                                   f"{fmt(self.target_shape)}", "the known dimensions must divide "
-                                   f"{size}", "target_shape")
+                raise ShapeProblem(
+                    "SPC204",
+                    f"cannot reshape {fmt(shape)} ({size} values) to {fmt(self.target_shape)}",
+                    f"the known dimensions must divide {size}",
+                    "target_shape",
+                )
             return tuple(size // known if d == -1 else d for d in self.target_shape)
         if known != size:
-            raise ShapeProblem("SPC204", f"cannot reshape {fmt(shape)} ({size} values) to "
-                               f"{fmt(self.target_shape)} ({known} values)",
-                               "the target shape must hold the same number of values", "target_shape")
+            raise ShapeProblem(
+                "SPC204",
+                f"cannot reshape {fmt(shape)} ({size} values) to {fmt(self.target_shape)} ({known} values)",
+                "the target shape must hold the same number of values",
+                "target_shape",
+            )
         return self.target_shape
-

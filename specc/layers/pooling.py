@@ -35,10 +35,16 @@ class _Pool(Layer):
         need_rank(name, shape, self.rank + 1)
         for param, size in (("pool_size", self.pool), ("strides", self.stride)):
             if len(size) != self.rank:
-                raise ShapeProblem("SPC201", f"{name} {param} needs {self.rank} values, got "
-                                   f"{fmt(size)}", f"give one int or a {self.rank}-tuple", param)
-        return (*slide(name, shape[:-1], self.pool, self.stride, self.padding, "pool_size"),
-                shape[-1])
+                raise ShapeProblem(
+                    "SPC201",
+                    f"{name} {param} needs {self.rank} values, got {fmt(size)}",
+                    f"give one int or a {self.rank}-tuple",
+                    param,
+                )
+        return (
+            *slide(name, shape[:-1], self.pool, self.stride, self.padding, "pool_size"),
+            shape[-1],
+        )
 
 
 @LAYERS.add("MaxPooling1D", "MaxPool1D")

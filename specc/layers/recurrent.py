@@ -22,8 +22,12 @@ class _Recurrent(Layer):
     return_sequences: bool = False
 
     def infer(self, shape: Shape) -> Shape:
-        need_rank(type(self).call_name, shape, 2,
-                  help="recurrent layers take (steps, features); add Reshape or an Embedding")
+        need_rank(
+            type(self).call_name,
+            shape,
+            2,
+            help="recurrent layers take (steps, features); add Reshape or an Embedding",
+        )
         return (shape[0], self.units) if self.return_sequences else (self.units,)
 
     def count(self, shape: Shape, target: Target) -> tuple[int, int]:

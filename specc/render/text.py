@@ -38,8 +38,10 @@ def snippet(diag: Diagnostic, source: Source | None, color: bool) -> list[str]:
 def render_one(diag: Diagnostic, source: Source | None, color: bool) -> str:
     """One diagnostic with its snippet and help."""
     level = _paint(diag.level.value, _COLORS[diag.level] + ";1", color)
-    head = (f"{diag.file}:{diag.span.line}:{diag.span.column}: {level} "
-            f"{_paint(diag.code, '1', color)} {diag.name}: {diag.message}")
+    head = (
+        f"{diag.file}:{diag.span.line}:{diag.span.column}: {level} "
+        f"{_paint(diag.code, '1', color)} {diag.name}: {diag.message}"
+    )
     lines = [head, *snippet(diag, source, color)]
     if diag.help:
         gutter = " " * len(str(diag.span.line))
@@ -54,8 +56,10 @@ def render(diagnostics: Sequence[Diagnostic], sources: dict[str, Source], color:
     warnings = sum(d.level is Severity.WARNING for d in diagnostics)
     files = len(sources) or len({d.file for d in diagnostics})
     if diagnostics:
-        parts.append(f"Found {errors} error{'s' * (errors != 1)} and {warnings} "
-                     f"warning{'s' * (warnings != 1)} in {files} file{'s' * (files != 1)}.")
+        parts.append(
+            f"Found {errors} error{'s' * (errors != 1)} and {warnings} "
+            f"warning{'s' * (warnings != 1)} in {files} file{'s' * (files != 1)}."
+        )
     else:
         parts.append(f"All checks passed ({files} file{'s' * (files != 1)}).")
     return "\n\n".join(parts[:-1]) + ("\n\n" if len(parts) > 1 else "") + parts[-1] + "\n"

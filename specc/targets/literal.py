@@ -22,8 +22,7 @@ def literal(value: Any) -> str:
     if isinstance(value, str):
         # repr escapes quotes, backslashes and every non-printable character.
         text = repr(str(value))
-        return '"' + text[1:-1].replace('"', '\\"').replace("\\'", "'") + '"' if text[0] == "'" \
-            else text
+        return '"' + text[1:-1].replace('"', '\\"').replace("\\'", "'") + '"' if text[0] == "'" else text
     if isinstance(value, tuple):
         inner = ", ".join(literal(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
