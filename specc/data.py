@@ -47,7 +47,13 @@ class DataSource(Callable_):
         return None
 
 
-class _Bundled(DataSource):
+class _Tabular(DataSource):
+    """Feature vectors; `standardize` rescales each feature by the training split's mean and std."""
+
+    standardize: bool = True
+
+
+class _Bundled(_Tabular):
     """A small data set shipped inside scikit-learn, so it works offline."""
 
     @property
@@ -91,7 +97,7 @@ class Synthetic(DataSource):
 
 
 @DATA.add("csv")
-class Csv(DataSource):
+class Csv(_Tabular):
     """A CSV file with a header row; `target` names the label column, the others are features."""
 
     positional = ("path",)
@@ -102,7 +108,7 @@ class Csv(DataSource):
 
 
 @DATA.add("npz")
-class Npz(DataSource):
+class Npz(_Tabular):
     """A NumPy .npz archive holding arrays `x` (examples) and `y` (labels or targets)."""
 
     positional = ("path",)
