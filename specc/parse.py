@@ -68,6 +68,10 @@ def decode(data: bytes, name: str, path: Path | None = None, max_bytes: int = DE
             help="save the file as UTF-8",
         )
         out.raise_if_errors()
+    if "\r" in text:
+        # A lone CR ends a line too (classic Mac files) but lark counts only "\n": normalise once
+        # here so that the parser, the diagnostics and the snippets agree on line numbers.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     source = Source(name, text, path)
     nul = text.find("\x00")
     if nul >= 0:
@@ -100,7 +104,7 @@ def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
                     help="check that the path exists and is a readable file",
                 )
             ]
-        )
+        ) from None
     return decode(data, str(path), path, max_bytes)
 
 
@@ -122,6 +126,18 @@ def _check_nesting(source: Source, out: Collector) -> None:
                 return
         elif char in ")]}":
             depth = max(depth - 1, 0)
+
+
+def _unclosed(source: Source) -> tuple[str, int] | None:
+    """The innermost bracket still open at the end of the file, and its offset."""
+    stack: list[tuple[str, int]] = []
+    for match in _BRACKETS.finditer(source.text):
+        char = match.group()
+        if char in "([{":
+            stack.append((char, match.start()))
+        elif char in ")]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 def _describe(token_type: str) -> str:
@@ -173,12 +189,15 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
         span = _token_span(token, source)
         message = f"unexpected {found}"
         hint = f"expected {', '.join(expected[:6])}" if expected else None
-        if token.type == "$END" and "`}`" in expected:
-            message = "unexpected end of file: a block is not closed"
-            hint = "add the missing `}`"
-        elif token.type == "$END" and "`)`" in expected:
-            message = "unexpected end of file: a call is not closed"
-            hint = "add the missing `)`"
+        opened = _unclosed(source) if token.type == "$END" else None
+        if opened is not None:
+            # Name the innermost open bracket: the parser's expected set mixes every level.
+            char, offset = opened
+            what = {"(": "a call or tuple", "[": "a list", "{": "a block"}[char]
+            closer = {"(": ")", "[": "]", "{": "}"}[char]
+            line, column = source.position(offset)
+            message = f"unexpected end of file: {what} is not closed"
+            hint = f"add the missing `{closer}` for the `{char}` on line {line}, column {column}"
         elif token.type == "NAME" and "`,`" in expected:
             hint = "separate arguments with `,`"
         return Diagnostic("SPC003", message, span, name, help=hint)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 
@@ -38,9 +39,9 @@ class Source:
     text: str
     path: Path | None = None
 
-    @property
+    @cached_property
     def lines(self) -> list[str]:
-        """The text split into lines without their line endings."""
+        """The text split into lines without their line endings (split once, then cached)."""
         return self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
     def line(self, number: int) -> str:

@@ -406,7 +406,15 @@ class Resolver:
         dims = []
         for item in items:
             d = item.data
-            if not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 1_000_000:
+            if not isinstance(d, int) or isinstance(d, bool):
+                self.out.add(
+                    "SPC112",
+                    f"input dimensions must be integers, got {describe(item)}",
+                    item.span,
+                    help="e.g. input: (28, 28, 1)",
+                )
+                return None
+            if not 1 <= d <= 1_000_000:
                 self.out.add(
                     "SPC113",
                     f"input dimensions must be integers from 1 to 1,000,000, got {describe(item)}",
