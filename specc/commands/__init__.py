@@ -3,6 +3,8 @@
 # sub-command name -> module in specc.commands; a new command is one module and one row here.
 COMMANDS: dict[str, str] = {
     "check": "check",
+    "rules": "rules",
+    "explain": "explain",
     "summary": "summary",
     "compile": "compile",
     "run": "run",

@@ -18,4 +18,4 @@ def renderer(name: str) -> Renderer:
 
 
 # format name -> module in specc.render; a new format is one module and one row here.
-FORMATS: dict[str, str] = {"text": "text", "json": "json_format"}
+FORMATS: dict[str, str] = {"text": "text", "json": "json_format", "github": "github", "sarif": "sarif"}
