@@ -1,0 +1,1 @@
+"""Teaching output: explanation texts, lessons, diagrams, notebooks and --teach comments."""
