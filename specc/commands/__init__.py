@@ -8,4 +8,6 @@ COMMANDS: dict[str, str] = {
     "summary": "summary",
     "compile": "compile",
     "run": "run",
+    "graph": "graph",
+    "notebook": "notebook",
 }

@@ -1,4 +1,4 @@
-"""`specc explain CODE`: print what a diagnostic code finds, why it matters, an example and the fix."""
+"""`specc explain CODE|SPEC`: document a diagnostic code, or write a lesson (Markdown) for a spec."""
 
 from __future__ import annotations
 
@@ -15,7 +15,18 @@ _NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*\Z")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of `specc explain`."""
     parser.add_argument(
-        "target", metavar="CODE", help="a diagnostic code (SPC401) or rule name (double-softmax)"
+        "target",
+        metavar="CODE|SPEC",
+        help="a diagnostic code (SPC401) or rule name (double-softmax), or a spec file for a lesson",
+    )
+    # Lesson options (a spec file): see specc.teach.lesson.
+    parser.add_argument("--lang", choices=("en", "ko"), default="en", help="lesson language (default: en)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the lesson here (default: stdout)")
+    parser.add_argument(
+        "--layout",
+        choices=("blocks", "columns"),
+        default="blocks",
+        help="PyTorch and Keras code one after the other (blocks) or side by side (columns)",
     )
 
 
@@ -70,14 +81,18 @@ def _indent(text: str, wrap: bool = True) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the documentation of a code; a spec path is not explained yet."""
+    """Print the documentation of a code, or write the lesson for a spec file."""
     from pathlib import Path
 
     target = args.target.strip()
-    if not looks_like_code(target) or Path(target).is_file():
+    if Path(args.target).is_file() or target.endswith(".spec"):
+        from specc.teach.lesson import write_lesson
+
+        return write_lesson(args.target, args.lang, args.output, args.layout)
+    if not looks_like_code(target):
         raise UsageError(
-            f"`{target}` is not a code or rule name; explaining a spec file is not supported yet "
-            "(give a code such as SPC401, or see `specc rules`)"
+            f"`{target}` is neither a code, a rule name nor a spec file "
+            "(give a code such as SPC401, a .spec file, or see `specc rules`)"
         )
     sys.stdout.write(document(target))
     return EXIT_OK

@@ -98,7 +98,7 @@ def _cell(code: str) -> str:
 
 def _code_blocks(use: Use, lang: str, layout: str) -> str:
     """The PyTorch and the Keras code of one concept, consecutive or in two columns."""
-    if not use.torch and not use.keras:
+    if layout == "none" or (not use.torch and not use.keras):
         return ""
     torch_code, keras_code = use.torch_code or "# -", use.keras_code or "# -"
     if layout == "columns":
@@ -155,10 +155,12 @@ def write_lesson(spec: str, lang: str = "en", output: str | None = None, layout:
     from pathlib import Path
 
     from specc import pipeline
-    from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
+    from specc.commands.common import EXIT_ERRORS, EXIT_OK, UsageError, print_diagnostics, source_of
     from specc.diagnostics import SpeccError
 
     path = Path(spec)
+    if not path.is_file():
+        raise UsageError(f"{spec}: no such file")
     try:
         program = pipeline.load(path)
     except SpeccError as err:

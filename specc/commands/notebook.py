@@ -1,0 +1,61 @@
+"""`specc notebook SPEC --target torch|keras [-o FILE.ipynb]`: the program as a notebook with lessons."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
+from specc.diagnostics import SpeccError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `specc notebook`."""
+    from specc.targets import TARGETS
+
+    parser.add_argument("spec", metavar="SPEC", help="the spec file")
+    parser.add_argument(
+        "--target", "-t", choices=sorted(TARGETS), default="torch", help="the framework (default: torch)"
+    )
+    parser.add_argument(
+        "--lang", choices=("en", "ko"), default="en", help="explanation language (default: en)"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write the notebook here (default: standard output)"
+    )
+    parser.add_argument(
+        "--run-args",
+        default="--epochs 1 --max-steps 2",
+        metavar="ARGS",
+        help="arguments of the last cell's main() call (default: a short run, '--epochs 1 --max-steps 2')",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compile the spec and write the notebook, or print the diagnostics."""
+    from specc.commands.compile import generate, write_atomic
+    from specc.teach.notebook import dumps, notebook
+
+    spec = Path(args.spec)
+    try:
+        code = generate(spec, args.target)
+    except SpeccError as err:
+        print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
+        return EXIT_ERRORS
+    from specc import pipeline
+
+    program = pipeline.load(spec)
+    run_args = shlex.split(args.run_args)
+    if "--data-dir" not in run_args:
+        # Relative data paths in the spec start from the spec's folder, seen from the notebook's.
+        where = Path(args.output).resolve().parent if args.output else Path.cwd()
+        run_args += ["--data-dir", os.path.relpath(spec.resolve().parent, where)]
+    text = dumps(notebook(program, code, args.target, args.lang, run_args))
+    if args.output:
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
