@@ -46,7 +46,7 @@ _TORCH_ACT = {
 
 # Concept -> regular expressions for the lines that show it, in PyTorch or Keras code.
 ANCHORS: dict[str, tuple[str, ...]] = {
-    "input": (r"keras\.Input\(", r"\.permute\(0, 3, 1, 2\)"),
+    "input": (r"^INPUT_SHAPE = ", r"keras\.Input\(", r"\.permute\(0, 3, 1, 2\)"),
     "transfer_learning": (
         r"keras\.applications\.[A-Z]\w*\(",
         r"models\.\w+\(\s*weights",
@@ -107,12 +107,18 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "rmsprop": (r"optimizers\.RMSprop\(", r"optim\.RMSprop\("),
     "adamw": (r"optimizers\.AdamW\(", r"optim\.AdamW\("),
     "weight_decay": (r"weight_decay / 2", r"optim\.(SGD|Adam|RMSprop)\("),
-    "l1": (r"regularizers\.L1\(", r"\.abs\(\)\.sum\(\)"),
-    "l2": (r"regularizers\.L2\(", r"\.pow\(2\)\.sum\(\)", r"\.square\(\)\.sum\(\)", r"\*\* ?2\)\.sum\(\)"),
-    "l1_l2": (r"regularizers\.L1L2\(",),
+    "l1": (r"regularizers\.L1\(", r"^PENALTIES = ", r"\.abs\(\)\.sum\(\)"),
+    "l2": (
+        r"regularizers\.L2\(",
+        r"^PENALTIES = ",
+        r"\.pow\(2\)\.sum\(\)",
+        r"\.square\(\)\.sum\(\)",
+        r"\*\* ?2\)\.sum\(\)",
+    ),
+    "l1_l2": (r"regularizers\.L1L2\(", r"^PENALTIES = "),
     "freezing": (r"\.trainable = ", r"requires_grad_\("),
     "training": (r"^def train\(", r"^def fit\(", r"^def train_phase\("),
-    "metrics": (r"^def \w*accuracy\w*\(", r"metrics=\["),
+    "metrics": (r"^def \w*accuracy\w*\(", r"metrics=[\[(]"),
     "device": (r"^def pick_device\(", r"torch\.device\("),
     "seed": (r"set_random_seed\(", r"torch\.manual_seed\("),
     "mixed_precision": (r"^def set_precision\(", r"torch\.autocast\(", r"mixed_precision"),
@@ -275,6 +281,8 @@ def comment_block(keys: list[str], indent: str, lang: str, done: set[str]) -> li
 def annotate(code: str, program: Program, target: str, lang: str = "en") -> str:
     """The program with teaching comments; the syntax tree is unchanged, or ValueError."""
     check_lang(lang)
+    if ui("teach_header", lang) in code:
+        return code  # already annotated (a target may call this itself)
     before = ast.dump(ast.parse(code))
     lines = code.splitlines()
     found = anchors(code, program)
