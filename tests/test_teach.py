@@ -70,6 +70,7 @@ def test_every_concept_has_texts(lang: str) -> None:
 
 def test_ui_strings_in_both_languages() -> None:
     assert texts.ui_keys("en") == texts.ui_keys("ko")
+    assert texts.note_keys("en") == texts.note_keys("ko")
     for lang in LANGS:
         assert all(texts.ui(key, lang).strip() for key in texts.ui_keys(lang))
 
@@ -187,6 +188,8 @@ def test_lesson_for_the_notes_recipes() -> None:
     for construct in ("models.resnet18(", "param.requires_grad = False", "nn.Linear(512, 10)"):
         assert construct in torch_recipe, construct
     assert "keras.applications ships no resnet18" in torch_recipe
+    korean = lesson.lesson(load(ROOT / "examples" / "feature_extraction_resnet18.spec"), "ko")
+    assert "# 사전 학습된 가중치 동결 (freeze)" in korean  # snippet comments follow the language
 
 
 # -- graph ------------------------------------------------------------------------------------

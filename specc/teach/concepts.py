@@ -14,6 +14,7 @@ from specc.losses import Loss
 from specc.optimizers import Optimizer
 from specc.regularizers import Regularizer
 from specc.targets.literal import literal
+from specc.teach.texts import check_lang, note
 
 # Activation -> (torch module expression, Keras activation name); specc's meaning in both.
 TORCH_ACTIVATIONS: dict[str, str] = {
@@ -88,8 +89,13 @@ class Use:
 class _Uses:
     """An ordered collection of Use, one per concept key."""
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str) -> None:
         self.items: dict[str, Use] = {}
+        self.lang = check_lang(lang)
+
+    def note(self, key: str, **values: object) -> str:
+        """A snippet comment in the lesson's language."""
+        return note(key, self.lang, **values)
 
     def add(
         self, key: str, where: str | None = None, torch: str | None = None, keras: str | None = None
@@ -154,7 +160,9 @@ def _activation(uses: _Uses, node: LayerNode, name: str, output: bool) -> None:
     uses.add(name, where, f"# {where}\n{torch}", f"# {where}\n{keras}")
 
 
-def _regularizer_code(node: LayerNode, param: str, reg: Regularizer) -> tuple[str, str, list[str]]:
+def _regularizer_code(
+    uses: _Uses, node: LayerNode, param: str, reg: Regularizer
+) -> tuple[str, str, list[str]]:
     """(torch, keras, concept keys) for one kernel/bias regularizer of a layer."""
     l1, l2 = reg.factors()
     tensor = "weight" if param == "kernel_regularizer" else "bias"
@@ -164,7 +172,7 @@ def _regularizer_code(node: LayerNode, param: str, reg: Regularizer) -> tuple[st
     if l2:
         terms.append(f"{literal(l2)} * layer.{tensor}.pow(2).sum()")
     penalty = " + ".join(terms) or "0.0"
-    torch = f"# {node.name}: {param} (added to the loss by hand)\nloss = loss + {penalty}"
+    torch = f"# {node.name}: {uses.note('by_hand', param=param)}\nloss = loss + {penalty}"
     name = type(reg).call_name
     keras = f"# {node.name}\nlayers.{node.type}(..., {param}=regularizers.{name}({_args(**reg.options())}))"
     keys = ["regularization", name]
@@ -186,21 +194,22 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
         keras = f"layers.Dropout({literal(layer.rate)})"
     elif kind == "Flatten":
         if len(shape) > 1:
-            torch = "x = x.permute(0, 2, 3, 1).flatten(1)  # channels last first, as Keras flattens"
+            torch = f"x = x.permute(0, 2, 3, 1).flatten(1)  # {uses.note('flatten_channels_last')}"
             if len(shape) == 2:
-                torch = "x = x.flatten(1)  # (batch, steps, features) -> (batch, steps * features)"
+                torch = f"x = x.flatten(1)  # {uses.note('flatten_sequence')}"
         else:
             torch = "nn.Flatten()"
         keras = "layers.Flatten()"
     elif kind == "Reshape":
-        torch = f"x = x.reshape(-1, *{literal(tuple(layer.target_shape))})  # channels last, as the spec"
+        shape_ = literal(tuple(layer.target_shape))
+        torch = f"x = x.reshape(-1, *{shape_})  # {uses.note('reshape_channels_last')}"
         keras = f"layers.Reshape({literal(tuple(layer.target_shape))})"
     elif kind == "BatchNormalization":
         dims = {1: "1d", 2: "1d", 3: "2d"}.get(len(shape), "2d")
         momentum = round(1 - layer.momentum, 12)  # 1 - 0.99 is 0.010000000000000009 in floats
         torch = (
             f"nn.BatchNorm{dims}({_args(shape[-1], eps=layer.epsilon, momentum=momentum)})"
-            "  # momentum = 1 - Keras momentum"
+            f"  # {uses.note('bn_momentum')}"
         )
         keras = f"layers.BatchNormalization({_args(momentum=layer.momentum, epsilon=layer.epsilon)})"
     elif kind == "LayerNormalization":
@@ -217,7 +226,7 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
             f"stride={literal(layer.stride)}, padding={padding}{bias})"
         )
         if same and strided:
-            torch = "# padding=same with stride > 1: F.pad asymmetrically first (TF rule)\n" + torch
+            torch = f"# {uses.note('pad_conv')}\n" + torch
         extra = "" if layer.use_bias else ", use_bias=False"
         keras = (
             f"layers.{kind}({_args(layer.filters, layer.kernel_size)}, "
@@ -229,7 +238,7 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
         op = "MaxPool" if kind.startswith("Max") else "AvgPool"
         torch = f"nn.{op}{rank}d(kernel_size={literal(layer.pool)}, stride={literal(layer.stride)})"
         if layer.padding == "same":
-            torch = "# padding=same: pad first (TF rule), then pool\n" + torch
+            torch = f"# {uses.note('pad_pool')}\n" + torch
         keras = (
             f"layers.{kind}(pool_size={literal(layer.pool_size)}, "
             f"strides={literal(layer.strides)}, padding={literal(layer.padding)})"
@@ -237,11 +246,11 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
     elif kind.startswith("Global"):
         reduce = "mean" if "Average" in kind else "amax"
         axes = "(1, 2)" if kind.endswith("2D") else "1"
-        torch = f"x = x.{reduce}(dim={axes})  # over every position of the channels-last map"
+        torch = f"x = x.{reduce}(dim={axes})  # {uses.note('global_pool')}"
         keras = f"layers.{kind}()"
     elif kind in ("SimpleRNN", "LSTM", "GRU"):
         module = {"SimpleRNN": "RNN", "LSTM": "LSTM", "GRU": "GRU"}[kind]
-        last = "output" if layer.return_sequences else "output[:, -1]  # the last step's hidden state"
+        last = "output" if layer.return_sequences else f"output[:, -1]  # {uses.note('last_step')}"
         torch = (
             f"rnn = nn.{module}(input_size={literal(shape[-1])}, hidden_size={literal(layer.units)}, "
             f"batch_first=True)\noutput, _ = rnn(x)\nx = {last}"
@@ -258,15 +267,15 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
     for param in ("kernel_regularizer", "bias_regularizer"):
         reg = getattr(layer, param, None)
         if reg is not None:
-            t, k, keys = _regularizer_code(node, param, reg)
+            t, k, keys = _regularizer_code(uses, node, param, reg)
             uses.add(keys[0])
             uses.add(keys[1], node.name, t, k)
     if not layer.trainable:
         uses.add(
             "freezing",
             where,
-            f"# {where}: trainable=false\nlayer.requires_grad_(False)",
-            f"# {where}: trainable=false\nlayer.trainable = False",
+            f"# {where}: {uses.note('frozen_layer')}\nlayer.requires_grad_(False)",
+            f"# {where}: {uses.note('frozen_layer')}\nlayer.trainable = False",
         )
 
 
@@ -282,9 +291,9 @@ def _backbone(uses: _Uses, program: Program) -> None:
     if base.backbone.weights_file:
         load_file = f"\nbase.load_state_dict(torch.load({literal(base.backbone.weights_file)}))"
     if name.startswith("resnet"):
-        strip = "base = nn.Sequential(*list(base.children())[:-2])  # drop avgpool and fc: the feature map"
+        strip = "base = nn.Sequential(*list(base.children())[:-2])  # {uses.note('strip_resnet')}"
     else:
-        strip = "base = base.features  # the convolutional part, without the classifier"
+        strip = f"base = base.features  # {uses.note('strip_features')}"
     torch = f"base = models.{name}(weights={torch_weights}){load_file}\n{strip}"
     if name in KERAS_BACKBONES:
         keras_weights = literal(weights)
@@ -295,15 +304,15 @@ def _backbone(uses: _Uses, program: Program) -> None:
             f"    input_shape={literal(program.model.input_shape)},\n)"
         )
     else:
-        keras = f"# keras.applications ships no {name}: this spec compiles for PyTorch only"
+        keras = f"# {uses.note('no_keras_backbone', name=name)}"
     uses.add("transfer_learning", f"base ({name})", torch, keras)
     if not base.backbone.trainable:
         uses.add(
             "feature_extraction",
             f"base ({name})",
-            "for param in base.parameters():\n    param.requires_grad = False  # 가중치 동결 (freeze)",
+            f"for param in base.parameters():\n    param.requires_grad = False  # {uses.note('freeze')}",
             "base_model.trainable = False\n"
-            "x = base_model(inputs, training=False)  # BatchNorm stays in inference mode",
+            f"x = base_model(inputs, training=False)  # {uses.note('bn_inference')}",
         )
 
 
@@ -351,7 +360,7 @@ def _optimizer(uses: _Uses, program: Program, phase: Phase) -> None:
     if opt.weight_decay and not opt.decoupled:
         half = literal(opt.weight_decay / 2)
         keras += (
-            f"\n# weight_decay={literal(opt.weight_decay)} is coupled L2: add it to the loss\n"
+            f"\n# {uses.note('coupled', wd=literal(opt.weight_decay))}\n"
             f"penalty = {half} * sum(keras.ops.sum(w**2) for w in model.trainable_weights)"
         )
         uses.add("regularization")
@@ -359,15 +368,15 @@ def _optimizer(uses: _Uses, program: Program, phase: Phase) -> None:
     uses.add(key, where, torch, keras)
 
 
-def torch_loss(loss: Loss, output_activation: str) -> str:
+def torch_loss(loss: Loss, uses: _Uses) -> str:
     """The torch loss module: cross-entropies take the scores before softmax/sigmoid (stable)."""
     name = type(loss).call_name
     if name in ("sparse_categorical_crossentropy", "categorical_crossentropy"):
         smoothing = getattr(loss, "label_smoothing", 0.0)
         args = f"label_smoothing={literal(smoothing)}" if smoothing else ""
-        return f"nn.CrossEntropyLoss({args})  # takes logits: the softmax is inside (Softmax 포함)"
+        return f"nn.CrossEntropyLoss({args})  # {uses.note('ce_logits')}"
     if name == "binary_crossentropy":
-        return "nn.BCEWithLogitsLoss()  # takes logits: the sigmoid is inside"
+        return f"nn.BCEWithLogitsLoss()  # {uses.note('bce_logits')}"
     if name == "huber":
         return f"nn.HuberLoss(delta={literal(loss.delta)})"
     return {"mse": "nn.MSELoss()", "mae": "nn.L1Loss()"}[name]
@@ -389,15 +398,33 @@ def keras_loss(loss: Loss) -> str:
     return f"keras.losses.{cls}({_args(**options)})"
 
 
+def _keras_logits(loss: Loss, uses: _Uses) -> str:
+    """The Keras loss on raw scores, and the activation applied only for predictions."""
+    options = {**loss.options(), "from_logits": True}
+    name = type(loss).call_name
+    cls = {
+        "binary_crossentropy": "BinaryCrossentropy",
+        "categorical_crossentropy": "CategoricalCrossentropy",
+        "sparse_categorical_crossentropy": "SparseCategoricalCrossentropy",
+    }[name]
+    squash = "sigmoid" if name == "binary_crossentropy" else "softmax"
+    return (
+        f"loss = keras.losses.{cls}({_args(**options)})  # {uses.note('keras_logits')}\n"
+        f"probabilities = keras.ops.{squash}(logits)  # {uses.note('predictions_only')}"
+    )
+
+
 def _loss(uses: _Uses, program: Program, phase: Phase) -> None:
     """The loss of one phase, and from_logits / label smoothing where they apply."""
     loss = phase.loss
     name = type(loss).call_name
     uses.add("loss")
-    torch = f"loss_fn = {torch_loss(loss, program.model.output_activation)}"
+    torch = f"loss_fn = {torch_loss(loss, uses)}"
     if name == "categorical_crossentropy":
         classes = program.model.output_shape[-1]
-        torch += f"\nloss = loss_fn(logits, F.one_hot(y, {literal(classes)}).float())  # one-hot labels"
+        torch += (
+            f"\nloss = loss_fn(logits, F.one_hot(y, {literal(classes)}).float())  # {uses.note('one_hot')}"
+        )
     keras = f"model.compile(loss={keras_loss(loss)}, optimizer=optimizer)"
     uses.add(name, phase.name, torch, keras)
     if loss.classification:
@@ -408,8 +435,8 @@ def _loss(uses: _Uses, program: Program, phase: Phase) -> None:
             uses.add(
                 "from_logits",
                 phase.name,
-                f"probabilities = {squash}({arg})  # only to read predictions",
-                "# from_logits=True: the loss applies softmax/sigmoid itself, stably",
+                f"probabilities = {squash}({arg})  # {uses.note('predictions_only')}",
+                _keras_logits(loss, uses),
             )
     if getattr(loss, "label_smoothing", 0.0):
         uses.add("label_smoothing", phase.name)
@@ -433,20 +460,20 @@ def _stage(uses: _Uses, program: Program, before: Phase, phase: Phase) -> None:
             n = literal(phase.base)
             torch = (
                 "weighted = [m for m in base.modules() if list(m.parameters(recurse=False))]\n"
-                f"for module in weighted[-{n}:]:  # the last {n} weight layers\n"
+                f"for module in weighted[-{n}:]:  # {uses.note('last_n', n=n)}\n"
                 "    module.requires_grad_(True)"
             )
             keras = (
                 "base_model.trainable = True\n"
                 "weighted = [layer for layer in base_model.layers if layer.weights]\n"
-                f"for layer in weighted[:-{n}]:  # all but the last {n} stay frozen\n"
+                f"for layer in weighted[:-{n}]:  # {uses.note('all_but_last_n', n=n)}\n"
                 "    layer.trainable = False"
             )
         uses.add("fine_tuning", phase.name, f"{torch}\n{torch_opt}", f"{keras}\n{keras_opt}")
         uses.add("learning_rate", phase.name)
     changed = sorted(before.trainable ^ phase.trainable)
     if changed:
-        lines_t = [f"# {phase.name}: the trainable layers change"]
+        lines_t = [f"# {uses.note('trainable_change', phase=phase.name)}"]
         lines_k = list(lines_t)
         for name in changed:
             on = name in phase.trainable
@@ -463,7 +490,7 @@ def _training(uses: _Uses, program: Program) -> None:
     torch = (
         f"for epoch in range({literal(main.epochs)}):\n"
         "    model.train()\n"
-        f"    for x, y in train_loader:  # shuffled batches of {literal(main.batch_size)}\n"
+        f"    for x, y in train_loader:  # {uses.note('batches', n=literal(main.batch_size))}\n"
         "        optimizer.zero_grad()\n"
         "        loss = loss_fn(model(x), y)\n"
         "        loss.backward()\n"
@@ -491,8 +518,7 @@ def _training(uses: _Uses, program: Program) -> None:
         "device",
         None,
         'device = torch.device("cuda" if torch.cuda.is_available() else "cpu")\nmodel.to(device)',
-        "# TensorFlow places the computation on a visible GPU by itself\n"
-        'print(tf.config.list_physical_devices("GPU"))',
+        f'# {uses.note("tf_gpu")}\nprint(tf.config.list_physical_devices("GPU"))',
     )
     if train.precision != "fp32":
         dtype = "torch.float16" if train.precision == "fp16" else "torch.bfloat16"
@@ -505,14 +531,14 @@ def _training(uses: _Uses, program: Program) -> None:
         )
 
 
-def concepts(program: Program) -> list[Use]:
+def concepts(program: Program, lang: str = "en") -> list[Use]:
     """The concepts a spec uses, in the order a reader meets them: model, then training."""
-    uses = _Uses()
+    uses = _Uses(lang)
     model = program.model
     uses.add(
         "input",
         None,
-        f"x = torch.zeros(32, *{literal(model.input_shape)})  # a batch of 32 examples, channels last",
+        f"x = torch.zeros(32, *{literal(model.input_shape)})  # {uses.note('input_batch')}",
         f"inputs = keras.Input(shape={literal(model.input_shape)})",
     )
     _backbone(uses, program)

@@ -145,7 +145,7 @@ def lesson(program: Program, lang: str = "en", layout: str = "blocks") -> str:
     if phases:
         parts += [f"## {ui('phases', lang)}", phases]
     parts.append(f"## {ui('concepts', lang)}")
-    parts += [section(use, lang, layout) for use in concepts(program)]
+    parts += [section(use, lang, layout) for use in concepts(program, lang)]
     return "\n\n".join(parts) + "\n"
 
 

@@ -97,7 +97,7 @@ def notebook(
 ) -> dict[str, Any]:
     """The notebook (nbformat 4 JSON data) for a program compiled for `target`."""
     check_lang(lang)
-    uses = {use.key: use for use in concepts(program)}
+    uses = {use.key: use for use in concepts(program, lang)}
     found = anchors(code, program)
     cells = [
         _markdown(

@@ -64,6 +64,16 @@ def ui(key: str, lang: str) -> str:
     return str(_data()["ui"][check_lang(lang)][key])
 
 
+def note(key: str, lang: str, **values: object) -> str:
+    """A comment for a lesson's code snippet, with validated numbers or names filled in."""
+    return str(_data()["note"][check_lang(lang)][key]).format(**values)
+
+
+def note_keys(lang: str) -> list[str]:
+    """Every snippet-comment key defined for `lang`."""
+    return list(_data()["note"][check_lang(lang)])
+
+
 def ui_keys(lang: str) -> list[str]:
     """Every user-interface string key defined for `lang`."""
     return list(_data()["ui"][check_lang(lang)])
