@@ -21,8 +21,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specc.codes import BY_NAME, CODES, Severity
+
+if TYPE_CHECKING:
+    from specc.lint.base import Rule
 
 OFF = "off"
 _LEVELS = {s.value: s for s in Severity}
@@ -127,6 +131,15 @@ class Selection:
 
     codes: frozenset[str]
     levels: dict[str, Severity] = field(default_factory=dict)
+    _active: dict[int, tuple[Rule, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    def active(self, rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+        """The rules with a check that this selection runs, in order (computed once)."""
+        key = id(rules)
+        cached = self._active.get(key)
+        if cached is None:
+            cached = self._active[key] = tuple(r for r in rules if r.check is not None and r.id in self.codes)
+        return cached
 
     def enabled(self, code: str) -> bool:
         return code in self.codes
@@ -137,9 +150,15 @@ class Selection:
 
     @classmethod
     def default(cls) -> Selection:
-        from specc.lint import rule_codes
+        """Every rule at its default severity (one shared instance)."""
+        return _default()
 
-        return cls(rule_codes())
+
+@lru_cache(maxsize=1)
+def _default() -> Selection:
+    from specc.lint import rule_codes
+
+    return Selection(rule_codes())
 
 
 def split(values: Sequence[str] | None) -> tuple[str, ...] | None:

@@ -381,3 +381,16 @@ def test_check_imports_no_framework(repo: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=repo, check=False
     )
     assert done.stderr.strip().endswith("[]"), done.stderr
+
+
+def test_parallel_check_gives_the_same_result(repo: Path) -> None:
+    from specc.commands.check import check_files
+
+    one = check_files(["tests/lint"], jobs=1)
+    two = check_files(["tests/lint"], jobs=2)
+    assert one[0] and one == two
+
+
+def test_jobs_flag(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = specc(capsys, "check", "--jobs", "1", "tests/lint")
+    assert first[0] == 1 and specc(capsys, "check", "-j", "2", "tests/lint") == first

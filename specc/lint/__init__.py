@@ -29,6 +29,7 @@ def all_rules() -> tuple[Rule, ...]:
     return tuple(sorted(found, key=lambda r: r.id))
 
 
+@lru_cache(maxsize=1)
 def rule_codes() -> frozenset[str]:
     """The codes of every lint rule."""
     return frozenset(r.id for r in all_rules())
@@ -42,11 +43,9 @@ def lint(program: Program, selection: object | None = None) -> list[Diagnostic]:
     chosen = selection if isinstance(selection, Selection) else Selection.default()
     file = program.file
     found: list[Diagnostic] = []
-    for r in all_rules():
-        if r.check is None or not chosen.enabled(r.id):
-            continue
+    for r in chosen.active(all_rules()):
         severity = chosen.severity(r.id)
-        for f in r.check(program):
+        for f in r.check(program):  # type: ignore[misc]
             found.append(Diagnostic(r.id, f.message, f.span, file, f.help, severity))
     kept = apply(program.spec.source, found, chosen)
     return sorted(kept, key=Diagnostic.sort_key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from specc.ir import LayerNode, Phase, Program
 from specc.losses import Loss
@@ -33,7 +34,7 @@ class LossSite:
 
     @property
     def from_logits(self) -> bool:
-        return bool(getattr(self.loss, "from_logits", False))
+        return bool(param(self.loss, "from_logits", False))
 
     def at(self, param: str) -> Span:
         """The span of one of the loss's arguments, else of the loss."""
@@ -65,6 +66,15 @@ class OptimizerSite:
     def where(self) -> str:
         """How to name the phase in a message."""
         return "the train block" if self.phase.name == "main" else f"stage `{self.phase.name}`"
+
+
+def param(obj: object, name: str, default: Any = None) -> Any:
+    """A call's parameter when its class has it, else `default`.
+
+    Cheaper than getattr with a default: pydantic answers a missing attribute through a slow
+    exception path.
+    """
+    return getattr(obj, name) if name in type(obj).model_fields else default  # type: ignore[attr-defined]
 
 
 def phases(program: Program) -> tuple[Phase, ...]:

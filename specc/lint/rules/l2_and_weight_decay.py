@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from specc.ir import Program
 from specc.lint.base import Finding, W, rule
-from specc.lint.facts import number, optimizer_sites
+from specc.lint.facts import number, optimizer_sites, param
 
 RULE = rule(
     "SPC420",
@@ -50,8 +50,8 @@ def check(program: Program) -> Iterator[Finding]:
         for node in program.model.layers:
             if node.name not in site.phase.trainable:
                 continue
-            for param in ("kernel_regularizer", "bias_regularizer"):
-                reg = getattr(node.layer, param, None)
+            for name in ("kernel_regularizer", "bias_regularizer"):
+                reg = param(node.layer, name)
                 if reg is not None and reg.factors()[1] > 0:
                     doubled.append(node.name)
                     break

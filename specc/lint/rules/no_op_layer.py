@@ -50,8 +50,8 @@ def _why(node: LayerNode) -> tuple[str, str | None] | None:
         return f"Flatten of {fmt(node.in_shape)}, which is already flat", None
     if node.type == "Reshape" and node.in_shape == node.out_shape:
         return f"Reshape to {fmt(node.out_shape)}, the shape it already has", "target_shape"
-    pool, stride = getattr(layer, "pool", None), getattr(layer, "stride", None)
-    if pool is not None and stride is not None and set(pool) == {1} and set(stride) == {1}:
+    pooling = hasattr(type(layer), "pool") and "pool_size" in type(layer).model_fields
+    if pooling and set(layer.pool) == {1} and set(layer.stride) == {1}:
         return "a 1-wide pooling window with stride 1 returns its input", "pool_size"
     return None
 

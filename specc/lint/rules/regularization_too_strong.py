@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from specc.ir import Program
 from specc.lint.base import Finding, W, rule
-from specc.lint.facts import number, optimizer_sites
+from specc.lint.facts import number, optimizer_sites, param
 
 LIMIT = 0.1
 
@@ -38,17 +38,17 @@ model m {
 def check(program: Program) -> Iterator[Finding]:
     """Report strong regularizer factors and strong coupled weight decay."""
     for node in program.model.layers:
-        for param in ("kernel_regularizer", "bias_regularizer"):
-            reg = getattr(node.layer, param, None)
+        for name in ("kernel_regularizer", "bias_regularizer"):
+            reg = param(node.layer, name)
             if reg is None:
                 continue
             l1, l2 = reg.factors()
             for kind, factor in (("l1", l1), ("l2", l2)):
                 if factor > LIMIT:
                     yield Finding(
-                        f"{param} of `{node.name}` has {kind}={number(factor)}; above {LIMIT:g} the "
+                        f"{name} of `{node.name}` has {kind}={number(factor)}; above {LIMIT:g} the "
                         "penalty outweighs the data",
-                        node.located.at(param),
+                        node.located.at(name),
                         f"try {kind}(1e-4)",
                     )
     for site in optimizer_sites(program):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from specc.ir import Program
 from specc.lint.base import E, Finding, rule
-from specc.lint.facts import head, loss_sites
+from specc.lint.facts import head, loss_sites, param
 
 RULE = rule(
     "SPC404",
@@ -41,7 +41,7 @@ def check(program: Program) -> Iterator[Finding]:
     for node in program.model.layers:
         if node.layer.activation_name != "softmax" or binary and node is output:
             continue
-        axis = getattr(node.layer, "axis", -1)
+        axis = param(node.layer, "axis", -1)
         if node.out_shape[axis] == 1:
             yield Finding(
                 f"{node.type} `{node.name}` applies softmax over 1 value: it always outputs 1",
