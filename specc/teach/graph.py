@@ -18,7 +18,8 @@ BOX_W, BOX_H, GAP = 340, 50, 22
 LEFT, TOP = 24, 64
 COL_W_MIN = 64
 FRAMEWORKS = {"torch": "PyTorch", "keras": "Keras"}
-FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+# Korean labels need a CJK font; viewers pick the first one installed.
+FONT = "DejaVu Sans, Noto Sans CJK KR, NanumGothic, Malgun Gothic, Apple SD Gothic Neo, Arial, sans-serif"
 COLORS = {
     "train_fill": "#e6f0fb",
     "train_stroke": "#2f6db5",
@@ -156,7 +157,7 @@ def svg(program: Program, target: Target = "torch", lang: str = "en") -> str:
     matrix_x = LEFT + box_w + 28
     legend_lines = _legend_lines(program, phases, lang)
     legend_w = max((text_width(line, 11.5) for line in legend_lines), default=0)
-    width = max(matrix_x + sum(widths) + 24, LEFT + legend_w + 24, 460)
+    width = max(matrix_x + sum(widths) + 24, LEFT + legend_w + 24, LEFT + _swatch_width(lang) + 24, 460)
     flow_h = len(parts) * BOX_H + (len(parts) - 1) * GAP
     legend_top = TOP + flow_h + 36
     height = legend_top + 40 + 18 * len(legend_lines) + 16
@@ -257,28 +258,44 @@ def _legend_lines(program: Program, phases: list[Phase], lang: str) -> list[str]
     return lines
 
 
+def _swatches(lang: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The legend's box styles (fill, stroke, label) and phase markers (state, label)."""
+    boxes = [
+        (COLORS["train_fill"], COLORS["train_stroke"], ui("legend_trainable", lang)),
+        ("url(#hatch)", COLORS["frozen_stroke"], ui("legend_frozen", lang)),
+    ]
+    dots = [
+        ("on", ui("trainable", lang)),
+        ("off", ui("frozen", lang)),
+        ("partial", ui("legend_partial", lang)),
+    ]
+    return boxes, dots
+
+
+def _swatch_width(lang: str) -> float:
+    """How wide the legend's swatch row is."""
+    boxes, dots = _swatches(lang)
+    return sum(46 + text_width(label, 11.5) for *_, label in boxes) + sum(
+        34 + text_width(label, 11.5) for _, label in dots
+    )
+
+
 def _legend(lines: list[str], top: float, lang: str) -> list[str]:
     """Swatches for the box styles and markers, then the phase lines."""
     out = [_text(LEFT, top, ui("legend", lang), 12.5, font_weight="bold", fill=COLORS["text"])]
     y = top + 12
     x = LEFT
-    for fill, stroke, label in (
-        (COLORS["train_fill"], COLORS["train_stroke"], ui("legend_trainable", lang)),
-        ("url(#hatch)", COLORS["frozen_stroke"], ui("legend_frozen", lang)),
-    ):
+    boxes, dots = _swatches(lang)
+    for fill, stroke, label in boxes:
         out.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="22" height="14" rx="3" fill="{fill}" stroke="{stroke}"/>'
         )
         out.append(_text(x + 28, y + 11.5, label, 11.5, fill=COLORS["muted"]))
-        x += 28 + text_width(label, 11.5) + 18
-    for state, label in (
-        ("on", ui("trainable", lang)),
-        ("off", ui("frozen", lang)),
-        ("partial", "base.last(N)"),
-    ):
+        x += 46 + text_width(label, 11.5)
+    for state, label in dots:
         out.append(_dot(x + 7, y + 7, state))
         out.append(_text(x + 20, y + 11.5, label, 11.5, fill=COLORS["muted"]))
-        x += 20 + text_width(label, 11.5) + 14
+        x += 34 + text_width(label, 11.5)
     y += 34
     for line in lines:
         out.append(_text(LEFT, y, line, 11.5, fill=COLORS["text"]))
