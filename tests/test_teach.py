@@ -167,7 +167,9 @@ def test_lesson_fences_survive_backticks_in_spec_strings(tmp_path: Path) -> None
 def test_explain_command_writes_a_lesson(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "lesson.md"
     assert main(["explain", str(ROOT / "examples" / "dropout.spec"), "--lang", "ko", "-o", str(out)]) == 0
-    assert "드롭아웃" in out.read_text(encoding="utf-8")
+    written = out.read_text(encoding="utf-8")
+    assert "드롭아웃" in written and "![신경망 구조](<lesson.svg>)" in written
+    ET.parse(tmp_path / "lesson.svg")
     assert main(["explain", str(tmp_path / "missing.spec")]) == 2
     assert "no such file" in capsys.readouterr().err
 

@@ -21,7 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     # Lesson options (a spec file): see specc.teach.lesson.
     parser.add_argument("--lang", choices=("en", "ko"), default="en", help="lesson language (default: en)")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the lesson here (default: stdout)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the lesson here, and its diagram as FILE.svg (default: stdout)",
+    )
     parser.add_argument(
         "--layout",
         choices=("blocks", "columns"),

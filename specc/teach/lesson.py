@@ -128,8 +128,8 @@ def section(use: Use, lang: str, layout: str = "blocks", level: int = 3) -> str:
     return "\n\n".join(parts)
 
 
-def lesson(program: Program, lang: str = "en", layout: str = "blocks") -> str:
-    """The whole lesson as Markdown."""
+def lesson(program: Program, lang: str = "en", layout: str = "blocks", image: str | None = None) -> str:
+    """The whole lesson as Markdown; `image` is a relative link to the network's SVG diagram."""
     check_lang(lang)
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; use one of: {', '.join(LAYOUTS)}")
@@ -141,6 +141,8 @@ def lesson(program: Program, lang: str = "en", layout: str = "blocks") -> str:
         f"{ui('input', lang)}: {code_span(fmt(model.input_shape))}",
         summary_table(program, lang),
     ]
+    if image:
+        parts.append(f"![{ui('graph', lang)}](<{image}>)")
     phases = phase_table(program, lang)
     if phases:
         parts += [f"## {ui('phases', lang)}", phases]
@@ -166,11 +168,15 @@ def write_lesson(spec: str, lang: str = "en", output: str | None = None, layout:
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, path), "text", sys.stderr)
         return EXIT_ERRORS
-    text = lesson(program, lang, layout)
     if output:
         from specc.commands.compile import write_atomic
+        from specc.teach.graph import svg
 
-        write_atomic(Path(output), text)
+        # A lesson written to a file gets the network diagram beside it: lesson.md -> lesson.svg.
+        target = Path(output)
+        picture = target.with_suffix(".svg")
+        write_atomic(picture, svg(program, "torch", lang))
+        write_atomic(target, lesson(program, lang, layout, picture.name))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(lesson(program, lang, layout))
     return EXIT_OK

@@ -8,6 +8,7 @@ before the cell where it first appears. The last cell calls `main()` with short-
 from __future__ import annotations
 
 import ast
+import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from specc.ir import Program
 from specc.teach.comments import GROUPS, anchors
 from specc.teach.concepts import concepts
+from specc.teach.graph import svg
 from specc.teach.lesson import phase_table, section, summary_table
 from specc.teach.texts import check_lang, ui
 
@@ -114,6 +116,18 @@ def notebook(
             )
         )
     ]
+    # The diagram travels inside the notebook as a cell attachment: no side file to lose.
+    drawing = base64.b64encode(
+        svg(program, "keras" if target == "keras" else "torch", lang).encode()
+    ).decode()
+    cells.append(
+        {
+            "cell_type": "markdown",
+            "metadata": {},
+            "source": f"## {ui('graph', lang)}\n\n![model](attachment:model.svg)",
+            "attachments": {"model.svg": {"image/svg+xml": drawing}},
+        }
+    )
     placed: set[str] = set()
     for chunk in chunks(code):
         keys = [k for line, ks in sorted(found.items()) if chunk.start <= line < chunk.end for k in ks]
