@@ -201,8 +201,8 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
             torch = "nn.Flatten()"
         keras = "layers.Flatten()"
     elif kind == "Reshape":
-        shape_ = literal(tuple(layer.target_shape))
-        torch = f"x = x.reshape(-1, *{shape_})  # {uses.note('reshape_channels_last')}"
+        dims = ", ".join(literal(d) for d in layer.target_shape)
+        torch = f"x = x.reshape(-1, {dims})  # {uses.note('reshape_channels_last')}"
         keras = f"layers.Reshape({literal(tuple(layer.target_shape))})"
     elif kind == "BatchNormalization":
         dims = {1: "1d", 2: "1d", 3: "2d"}.get(len(shape), "2d")
@@ -240,8 +240,8 @@ def _layer(uses: _Uses, node: LayerNode, output: bool) -> None:
         if layer.padding == "same":
             torch = f"# {uses.note('pad_pool')}\n" + torch
         keras = (
-            f"layers.{kind}(pool_size={literal(layer.pool_size)}, "
-            f"strides={literal(layer.strides)}, padding={literal(layer.padding)})"
+            f"layers.{kind}(pool_size={literal(layer.pool)}, "
+            f"strides={literal(layer.stride)}, padding={literal(layer.padding)})"
         )
     elif kind.startswith("Global"):
         reduce = "mean" if "Average" in kind else "amax"
