@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 from importlib import import_module
 
-from specc import __version__
+from specc import __version__, limits
 from specc.commands import COMMANDS
 from specc.commands.common import EXIT_USAGE, UsageError
 
@@ -28,6 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
         doc = (module.__doc__ or "").strip().splitlines()[0]
         command = sub.add_parser(name, help=doc.split(": ", 1)[-1], description=doc)
         module.add_arguments(command)
+        if name in limits.LIMITED_COMMANDS:
+            limits.add_arguments(command)
         command.set_defaults(module=module)
     return parser
 
@@ -55,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.module.run(args))
+        with limits.using(limits.from_args(args)):
+            return int(args.module.run(args))
     except UsageError as err:
         sys.stderr.write(f"specc: error: {err}\n")
         return EXIT_USAGE

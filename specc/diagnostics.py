@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -83,6 +82,8 @@ class Collector:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean X?' hint for a misspelled word, or None when nothing is close."""
+    import difflib  # only on an error path: keeps it out of every clean run's start-up
+
     options = list(choices)
     lowered = {c.lower(): c for c in options}
     if word.lower() in lowered:

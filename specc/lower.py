@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from lark import Token, Tree
 
@@ -90,7 +90,7 @@ class Block:
     span: Span = Span(1, 1, 1, 2)
 
 
-Statement = Union[Setting, LayerStatement, Block]
+Statement = Setting | LayerStatement | Block
 
 
 def plain(value: Value) -> Any:
@@ -126,13 +126,36 @@ def describe(value: Value) -> str:
     return repr(data)
 
 
+def _token_span(token: Token) -> Span:
+    return Span(token.line, token.column, token.end_line, token.end_column)
+
+
 def _span(node: Tree | Token) -> Span:
+    """A node's span from its first to its last token.
+
+    The parser records no positions itself (propagating them made parsing three times slower);
+    it keeps every token, brackets included, and placeholders (None) never come first or last.
+    """
     if isinstance(node, Token):
         return Span(node.line, node.column, node.end_line, node.end_column)
-    meta = node.meta
-    if getattr(meta, "empty", True):
+    if not node.children:
         return Span(1, 1, 1, 2)
-    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+    first: Tree | Token = node
+    while isinstance(first, Tree):
+        first = first.children[0]
+    last: Tree | Token = node
+    while isinstance(last, Tree):
+        last = last.children[-1]
+    return Span(first.line, first.column, last.end_line, last.end_column)
+
+
+def _trees(children: list[Any]) -> list[Any]:
+    """The children that carry meaning: subtrees and named tokens, not punctuation or placeholders."""
+    return [c for c in children if isinstance(c, Tree) or (c is not None and c.type in _MEANINGFUL)]
+
+
+# Terminals that carry meaning; every other token in the tree is punctuation.
+_MEANINGFUL = frozenset({"NAME", "NUMBER", "STRING"})
 
 
 class _Lowerer:
@@ -143,65 +166,74 @@ class _Lowerer:
         self.out = out
 
     def blocks(self, tree: Tree) -> list[Block]:
-        return [self.block(child) for child in tree.children]
+        return [self.block(self._unwrap(child)) for child in _trees(tree.children)]
+
+    @staticmethod
+    def _unwrap(tree: Tree) -> Tree:
+        """A statement followed by `,` or `;` comes wrapped in a `statement` node with the separator."""
+        while tree.data == "statement":
+            tree = next(c for c in tree.children if isinstance(c, Tree))
+        return tree
 
     def block(self, tree: Tree) -> Block:
-        kind, name, *statements = tree.children
+        kind, name = tree.children[0], tree.children[1]
         block = Block(
             str(kind),
-            _span(kind),
+            _token_span(kind),
             str(name) if name is not None else None,
-            _span(name) if name is not None else None,
+            _token_span(name) if name is not None else None,
             span=_span(tree),
         )
-        block.statements = [self.statement(s) for s in statements]
+        block.statements = [self.statement(self._unwrap(s)) for s in tree.children[2:] if isinstance(s, Tree)]
         return block
 
     def statement(self, tree: Tree) -> Statement:
         if tree.data == "block":
             return self.block(tree)
         if tree.data == "setting":
-            key, value = tree.children
-            return Setting(str(key), _span(key), self.value(value), _span(tree))
+            key, value = _trees(tree.children)
+            return Setting(str(key), _token_span(key), self.value(value), _span(tree))
         if tree.data == "named_layer":
-            name, call = tree.children
-            return LayerStatement(str(name), _span(name), self.call(call), _span(tree))
-        call = tree.children[0]
+            name, call = _trees(tree.children)
+            return LayerStatement(str(name), _token_span(name), self.call(call), _span(tree))
+        (call,) = _trees(tree.children)
         return LayerStatement(None, None, self.call(call), _span(tree))
 
     def call(self, tree: Tree) -> Call:
-        dotted, arguments = tree.children
+        dotted, arguments = tree.children[0], tree.children[2]
         args: list[Value] = []
         kwargs: list[Keyword] = []
-        for arg in arguments.children if arguments is not None else ():
-            if isinstance(arg, Tree) and arg.data == "keyword":
-                key, value = arg.children
-                kwargs.append(Keyword(str(key), _span(key), self.value(value)))
+        for arg in _trees(arguments.children) if arguments is not None else ():
+            if arg.data == "keyword":
+                key, value = _trees(arg.children)
+                kwargs.append(Keyword(str(key), _token_span(key), self.value(value)))
             else:
                 args.append(self.value(arg))
-        name = ".".join(str(t) for t in dotted.children)
+        name = ".".join(str(t) for t in _trees(dotted.children))
         return Call(name, _span(dotted), tuple(args), tuple(kwargs), _span(tree))
 
-    def value(self, node: Tree | Token) -> Value:
-        span = _span(node)
-        if isinstance(node, Token):  # pragma: no cover - the grammar wraps every terminal
-            raise TypeError(node)
+    def value(self, node: Tree) -> Value:
         kind = node.data
-        if kind == "number":
-            return Value(self.number(node.children[0], span), span)
-        if kind == "string":
-            return Value(self.string(node.children[0]), span)
-        if kind == "name":
-            text = str(node.children[0])
+        if kind == "value":  # a value in parentheses: `(x)` is x, spanning x alone
+            (inner,) = _trees(node.children)
+            return self.value(inner)
+        if kind in ("number", "string", "name"):
+            token = node.children[0]
+            span = _token_span(token)
+            if kind == "number":
+                return Value(self.number(token, span), span)
+            if kind == "string":
+                return Value(self.string(token), span)
+            text = str(token)
             return Value(_CONSTANTS[text] if text in _CONSTANTS else Name(text), span)
+        span = _span(node)
         if kind == "call":
             return Value(self.call(node), span)
         if kind == "tuple":
-            return Value(tuple(self.value(c) for c in node.children), span)
+            return Value(tuple(self.value(c) for c in _trees(node.children)), span)
         if kind == "list":
-            items = [c for c in node.children if c is not None]
-            return Value([self.value(c) for c in items], span)
-        raise TypeError(kind)  # pragma: no cover
+            return Value([self.value(c) for c in _trees(node.children)], span)
+        raise TypeError(kind)  # pragma: no cover - the grammar has no other value
 
     def number(self, token: Token, span: Span) -> int | float:
         text = str(token)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import stat
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 from lark import Lark, Token, Tree
+from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from specc.diagnostics import Collector, Diagnostic, SpeccError
@@ -33,13 +38,43 @@ def _grammar_path() -> Path:
     raise FileNotFoundError("specc.lark is missing from the installation")
 
 
+def _cache_file(grammar: str) -> str | None:
+    """Where to keep the compiled parser between runs: a per-user cache folder, or None.
+
+    Compiling the grammar takes longer than checking a spec; lark pickles the result and checks a
+    hash of the grammar, the options and its own version on loading. A pickle runs code when
+    loaded, so only a folder that belongs to the user is used (never a shared temp folder), and
+    nothing is cached where nothing can be written (a read-only home still works, uncached).
+    """
+    if os.environ.get("SPECC_NO_PARSER_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "specc"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        info = folder.stat()
+    except OSError:
+        return None
+    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
+        return None
+    if not os.access(folder, os.R_OK | os.W_OK):
+        return None
+    key = f"{grammar}{sys.version_info[:2]}{LARK_VERSION}".encode()
+    return str(folder / f"parser-{hashlib.sha256(key).hexdigest()[:20]}.pickle")
+
+
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    """The LALR parser, built once per process."""
+    """The LALR parser, built once per process (loaded from the user's cache when there)."""
+    grammar = _grammar_path().read_text(encoding="utf-8")
+    cache = _cache_file(grammar)
     return Lark(
-        _grammar_path().read_text(encoding="utf-8"),
+        grammar,
+        cache=cache or False,
         parser="lalr",
-        propagate_positions=True,
+        # Every token stays in the tree (brackets too) so that lowering computes spans from
+        # them: lark's propagate_positions would triple the parse time of a large spec.
+        keep_all_tokens=True,
         maybe_placeholders=True,
     )
 
@@ -88,11 +123,20 @@ def decode(data: bytes, name: str, path: Path | None = None, max_bytes: int = DE
 def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
     """Read and decode a spec file."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            data = b"\x00" * (max_bytes + 1)
-        else:
-            data = path.read_bytes()
+        info = path.stat()
+        # Devices and pipes (/dev/zero, a FIFO) never end or block on open: refuse them unread.
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(0, "not a regular file")
+        if info.st_size > max_bytes:
+            out = Collector(str(path))
+            out.add(
+                "SPC012",
+                f"the file is {info.st_size:,} bytes; the limit is {max_bytes:,}",
+                help="split the spec, or raise the limit with --max-bytes",
+            )
+            out.raise_if_errors()
+        with path.open("rb") as fh:
+            data = fh.read(max_bytes + 1)  # bounded even if the file grows meanwhile
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise SpeccError(

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from specc import lower, parse, shapes, validate
 from specc.diagnostics import Diagnostic, SpeccError
 from specc.ir import Program
+from specc.limits import current
 from specc.source import Source
 
 
-def load_source(
-    source: Source,
-    max_layers: int = shapes.DEFAULT_MAX_LAYERS,
-    max_params: int = shapes.DEFAULT_MAX_PARAMS,
-) -> Program:
-    """Parse, lower, validate and build the IR of a decoded source."""
+def load_source(source: Source, max_layers: int | None = None, max_params: int | None = None) -> Program:
+    """Parse, lower, validate and build the IR of a decoded source (unset limits: `limits.current()`)."""
+    max_layers = current().max_layers if max_layers is None else max_layers
+    max_params = current().max_params if max_params is None else max_params
+    # The stages allocate many small objects and free few: the cyclic collector would rescan the
+    # growing heap again and again (10,000 layers took twice as long). Nothing here makes cycles
+    # that need it, so pause it for the load.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         tree = parse.parse(source)
         blocks = lower.lower(tree, source)
@@ -27,16 +32,19 @@ def load_source(
         raise SpeccError(
             [Diagnostic("SPC010", "the spec is nested too deeply to analyse", file=source.name)]
         ) from None
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def load_text(text: str | bytes, name: str = "<spec>", path: Path | None = None, **limits: int) -> Program:
     """The IR of spec text (bytes are decoded as UTF-8)."""
     data = text.encode("utf-8") if isinstance(text, str) else text
-    max_bytes = limits.pop("max_bytes", parse.DEFAULT_MAX_BYTES)
+    max_bytes = limits.pop("max_bytes", current().max_bytes)
     return load_source(parse.decode(data, name, path, max_bytes), **limits)
 
 
 def load(path: Path, **limits: int) -> Program:
     """The IR of a spec file."""
-    max_bytes = limits.pop("max_bytes", parse.DEFAULT_MAX_BYTES)
+    max_bytes = limits.pop("max_bytes", current().max_bytes)
     return load_source(parse.read(path, max_bytes), **limits)

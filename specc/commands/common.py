@@ -55,9 +55,11 @@ def print_diagnostics(
 
 def source_of(err: SpeccError, path: Path) -> dict[str, Source]:
     """The decoded source of a failed file, when it decodes, for caret snippets."""
-    from specc.parse import decode
+    from specc.limits import current
+    from specc.parse import read
 
     try:
-        return {str(path): decode(path.read_bytes(), str(path), path)}
-    except (SpeccError, OSError):
+        # Through `read`, so a huge file, a device or a pipe is never read without bound.
+        return {str(path): read(path, current().max_bytes)}
+    except SpeccError:
         return {}
