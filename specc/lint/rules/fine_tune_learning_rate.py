@@ -14,10 +14,12 @@ RULE = rule(
     "SPC430",
     "fine-tune-learning-rate",
     W,
-    "a fine-tuning stage whose learning rate is not well below the previous phase's",
-    finds=f"A stage that unfreezes (part of) a pretrained backbone while its learning rate is at "
-    f"least 1/{RATIO:g} of the previous phase's, including a stage that does not set "
-    "`optimizer:` and so inherits the previous rate.",
+    "a fine-tuning stage whose learning rate is not well below the one that trained the head",
+    finds=f"A stage that unfreezes (more of) a pretrained backbone while its learning rate is at "
+    f"least 1/{RATIO:g} of the rate of the phase that trained the new head on the frozen "
+    "backbone (the last earlier phase in which the backbone was frozen, usually the previous "
+    "one). This includes a stage that does not set `optimizer:` and so inherits that rate. "
+    "Unfreezing further layers at an already small fine-tuning rate is not reported.",
     why="The pretrained weights are already good; the rate that trained the new head from scratch "
     "moves them far enough to destroy what they learned (catastrophic forgetting): accuracy drops "
     "at the start of fine-tuning and may never recover. Fine-tuning rates are typically 10 to "
@@ -54,25 +56,28 @@ def check(program: Program) -> Iterator[Finding]:
     if program.train is None or base is None or base.backbone.weights is None:
         return
     stages = program.spec.train.stages if program.spec.train else ()
-    for prev, phase, stage in zip(program.train.phases, program.train.phases[1:], stages):
+    phases = program.train.phases
+    for i, (prev, phase, stage) in enumerate(zip(phases, phases[1:], stages)):
         if not _backbone_grows(prev, phase):
             continue
-        lr, before = phase.optimizer.learning_rate, prev.optimizer.learning_rate
+        head = next((p for p in reversed(phases[: i + 1]) if p.base == 0), None)
+        if head is None:
+            continue  # the backbone trained from the start: SPC431 backbone-trains-with-new-head
+        lr, before = phase.optimizer.learning_rate, head.optimizer.learning_rate
         if lr * RATIO <= before:
             continue
         located = phase.calls.get("optimizer")
-        if located is None:
+        where = located.at("learning_rate") if located is not None else stage.name_span
+        if lr == before:
             message = (
                 f"stage `{phase.name}` unfreezes pretrained weights but keeps the learning rate "
-                f"{number(before)} of `{prev.name}`"
+                f"{number(lr)} that trained the new head in `{head.name}`"
             )
-            where = stage.name_span
         else:
             message = (
                 f"stage `{phase.name}` unfreezes pretrained weights at learning_rate={number(lr)}, "
-                f"not well below the {number(before)} of `{prev.name}`"
+                f"not well below the {number(before)} that trained the new head in `{head.name}`"
             )
-            where = located.at("learning_rate")
         yield Finding(
             message,
             where,

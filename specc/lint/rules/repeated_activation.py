@@ -12,9 +12,11 @@ RULE = rule(
     "repeated-activation",
     W,
     "two activations in a row",
-    finds="An activation layer (Activation, ReLU, Sigmoid, Tanh, Softmax) directly after a layer whose "
-    "output already went through a non-linear activation, such as `Dense(10, activation=softmax)` "
-    "followed by `Softmax()` (Dropout in between does not count).",
+    finds="An activation layer (Activation, ReLU, Sigmoid, Tanh, Softmax) directly after a layer that "
+    "already applied the same activation, such as `Dense(10, activation=softmax)` followed by "
+    "`Softmax()`, or any activation applied to softmax probabilities (Dropout in between does not "
+    "count). Two different hidden activations in a row (relu, then tanh) are unusual but change "
+    "the function, so they are not reported.",
     why="The second activation is usually a leftover from moving the activation into the layer. "
     "relu after relu does nothing; softmax after softmax squashes the probabilities towards "
     "uniform, and sigmoid after sigmoid maps everything into (0.5, 0.73): the outputs stop meaning "
@@ -47,6 +49,8 @@ def check(program: Program) -> Iterator[Finding]:
         if before is None or before.layer.activation_name in (None, "linear"):
             continue
         first, second = before.layer.activation_name, node.layer.activation_name
+        if first != second and first != "softmax":
+            continue
         yield Finding(
             f"{node.type} `{node.name}` applies {second} to the output of `{before.name}`, "
             f"which already applied {first}",
