@@ -20,7 +20,7 @@ from specc.targets.literal import literal
 # Modules of the standard library that generated programs may import (isort's first section).
 STDLIB = frozenset(
     {"argparse", "collections", "csv", "json", "math", "os", "random", "sys", "tempfile", "time"}
-    | {"pathlib", "typing", "__future__", "contextlib", "shutil", "signal", "io", "functools"}
+    | {"pathlib", "typing", "__future__", "dataclasses", "contextlib", "shutil", "signal", "io", "functools"}
 )
 
 LINE = 88  # ruff format's default line length: generated programs are checked with --isolated.
@@ -60,6 +60,12 @@ def import_block(lines: Iterable[str]) -> str:
         froms = sorted((x for x in section if x.startswith("from ")), key=lambda x: x.split()[1].lower())
         return plain + froms
 
+    merged: dict[str, set[str]] = {}
+    for line in [x for x in rest if x.startswith("from ")]:
+        module, names = line[5:].split(" import ")
+        merged.setdefault(module, set()).update(n.strip() for n in names.split(","))
+    rest = [x for x in rest if not x.startswith("from ")]
+    rest += [f"from {m} import {', '.join(sorted(n, key=str.lower))}" for m, n in merged.items()]
     stdlib = ordered([x for x in rest if _module(x) in STDLIB])
     third = ordered([x for x in rest if _module(x) not in STDLIB])
     return "\n\n".join("\n".join(group) for group in (future, stdlib, third) if group) + "\n"
