@@ -81,7 +81,7 @@ MIN_SIZE = 32
 
 
 class Backbone(Callable_):
-    """`base: name(weights=imagenet|none|"file", trainable=true)`: a pretrained network without its classifier."""
+    """`base: name(weights=imagenet|none|"file", trainable=true)`: a pretrained network, no classifier."""
 
     kind: ClassVar[str] = "backbone"
     positional = ()
