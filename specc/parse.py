@@ -71,6 +71,8 @@ def parser() -> Lark:
     return Lark(
         grammar,
         cache=cache or False,
+        # Keep the unanalysed grammar in the cache too: hypothesis' from_lark reads `Lark.grammar`.
+        cache_grammar=bool(cache),
         parser="lalr",
         # Every token stays in the tree (brackets too) so that lowering computes spans from
         # them: lark's propagate_positions would triple the parse time of a large spec.
