@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
+from specc.commands.common import EXIT_ERRORS, EXIT_OK, UsageError, print_diagnostics, source_of
 from specc.diagnostics import SpeccError
 
 
@@ -44,8 +44,12 @@ def generate(spec: Path, target_name: str, **options: object) -> str:
 def write_atomic(path: Path, text: str) -> None:
     """Write a file through a temporary sibling and a rename, so no half-written file remains."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # never leave the temporary file behind on failure
+        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS
     if args.output:
-        write_atomic(Path(args.output), code)
+        try:
+            write_atomic(Path(args.output), code)
+        except OSError as err:
+            # A missing folder or a read-only place is the user's to fix, not a bug in specc.
+            raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
     else:
         sys.stdout.write(code)
     return EXIT_OK
