@@ -358,6 +358,8 @@ class Resolver:
         base = None
         if "base" in settings:
             base = self.call(settings["base"].value, "backbone")
+            if base is not None:
+                self.weights(settings["base"].value, base)
         if shape is None or block.name is None:
             return None
         return ModelSpec(
@@ -389,6 +391,34 @@ class Resolver:
             names[stmt.name] = stmt.name_span
         located = self.call(Value(stmt.call, stmt.call.span), "layer")
         return [LayerDecl(located, stmt.name, stmt.name_span)] if located else []
+
+    def weights(self, value: Value, base: Located[Any]) -> None:
+        """`weights=` takes imagenet, none or a quoted path inside the spec's folder.
+
+        A bare name is an enum choice, never a path: `weights=None` or `weights=imagnet` would
+        otherwise name a weights file called "None" or "imagnet".
+        """
+        call = value.data
+        given = (
+            next((kw.value for kw in call.kwargs if kw.key == "weights"), None)
+            if isinstance(call, Call)
+            else None
+        )
+        if (
+            given is not None
+            and isinstance(given.data, Name)
+            and given.data.text.lower() != "imagenet"
+            and given.data.text != "none"
+        ):
+            self.out.add(
+                "SPC114",
+                f"`{given.data.text}` is not a valid `weights` for `{call.name}`",
+                given.span,
+                help=choices_hint(given.data.text, ["imagenet", "none"], "values of weights")
+                + ' (a weights file is a quoted path: weights="weights/model.pt")',
+            )
+        elif base.value.weights_file is not None:
+            check_path(base.value.weights_file, base.at("weights"), self.out)
 
     def shape(self, value: Value) -> tuple[int, ...] | None:
         """An input shape: a positive int or a tuple of them."""
