@@ -8,14 +8,17 @@ from specc.ir import Program
 from specc.lint.base import Finding, W, rule
 from specc.lint.facts import NORMALIZATION, backbone_trains, number, optimizer_sites
 
+# Backbones built with BatchNorm (VGG16 has none).
+BATCHNORM_BACKBONES = frozenset({"resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0"})
+
 RULE = rule(
     "SPC421",
     "weight-decay-on-normalization",
     W,
     "weight decay on normalization scales and biases",
     finds="An optimizer with weight_decay > 0 in a phase where normalization layers train (a "
-    "BatchNormalization or LayerNormalization layer, or an unfrozen backbone, which is full of "
-    "BatchNorm).",
+    "BatchNormalization or LayerNormalization layer, or an unfrozen ResNet, MobileNet or "
+    "EfficientNet backbone, which are full of BatchNorm).",
     why="specc's weight_decay applies to every trainable parameter, as torch.optim's does. "
     "Decaying a normalization layer's scale (gamma) towards 0 shrinks its output and fights the "
     "normalization itself; decaying biases and shifts only removes useful offsets. Common recipes "
@@ -55,8 +58,9 @@ def check(program: Program) -> Iterator[Finding]:
             n.name for n in program.model.layers if n.type in NORMALIZATION and n.name in site.phase.trainable
         ]
         parts = [f"`{n}`" for n in norms]
-        if program.model.base is not None and backbone_trains(site.phase):
-            parts.append(f"the BatchNorm layers of {program.model.base.name}")
+        base = program.model.base
+        if base is not None and base.name in BATCHNORM_BACKBONES and backbone_trains(site.phase):
+            parts.append(f"the BatchNorm layers of {base.name}")
         if parts:
             yield Finding(
                 f"weight_decay={number(wd)} in {site.where} also decays the scales and shifts of "
