@@ -231,10 +231,13 @@ def test_graph_escapes_spec_text(tmp_path: Path) -> None:
     assert "<b>" not in drawing
 
 
-def test_graph_command(tmp_path: Path) -> None:
+def test_graph_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "model.svg"
-    assert main(["graph", str(ROOT / "examples" / "stages_freeze_layers.spec"), "-o", str(out)]) == 0
+    spec = str(ROOT / "examples" / "stages_freeze_layers.spec")
+    assert main(["graph", spec, "-o", str(out)]) == 0
     ET.parse(out)
+    assert main(["graph", spec, "-o", str(tmp_path / "missing" / "x.svg")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 # -- --teach comments -------------------------------------------------------------------------

@@ -25,6 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FILE", help="write the program here (default: standard output)"
     )
+    parser.add_argument(
+        "--teach",
+        action="store_true",
+        help="explain each concept in a short comment where it first appears (see docs/teaching.md)",
+    )
+    parser.add_argument(
+        "--lang", choices=("en", "ko"), default="en", help="language of the --teach comments (default: en)"
+    )
 
 
 def generate(spec: Path, target_name: str, **options: object) -> str:
@@ -38,7 +46,13 @@ def generate(spec: Path, target_name: str, **options: object) -> str:
     problems = module.check(program)
     if problems:
         raise SpeccError(problems)
-    return module.emit(program, EmitOptions(**options))  # type: ignore[arg-type]
+    emit_options = EmitOptions(**options)  # type: ignore[arg-type]
+    code = module.emit(program, emit_options)
+    if emit_options.teach:
+        from specc.teach.comments import annotate
+
+        code = annotate(code, program, target_name, emit_options.lang)
+    return code
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -56,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     """Compile, writing nothing when the spec has errors."""
     spec = Path(args.spec)
     try:
-        code = generate(spec, args.target)
+        code = generate(spec, args.target, teach=args.teach, lang=args.lang)
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
+from specc.commands.common import EXIT_ERRORS, EXIT_OK, UsageError, print_diagnostics, source_of
 from specc.diagnostics import SpeccError
 
 
@@ -38,9 +38,17 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     drawing = svg(program, args.target, args.lang)
     if args.output:
-        from specc.commands.compile import write_atomic
-
-        write_atomic(Path(args.output), drawing)
+        write_file(args.output, drawing)
     else:
         sys.stdout.write(drawing)
     return EXIT_OK
+
+
+def write_file(path: str | Path, text: str) -> None:
+    """Write an output file atomically; a place that cannot be written is a usage error, not a bug."""
+    from specc.commands.compile import write_atomic
+
+    try:
+        write_atomic(Path(path), text)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None

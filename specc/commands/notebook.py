@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compile the spec and write the notebook, or print the diagnostics."""
-    from specc.commands.compile import generate, write_atomic
+    from specc.commands.compile import generate
+    from specc.commands.graph import write_file
     from specc.teach.notebook import dumps, notebook
 
     spec = Path(args.spec)
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
         run_args += ["--data-dir", os.path.relpath(spec.resolve().parent, where)]
     text = dumps(notebook(program, code, args.target, args.lang, run_args))
     if args.output:
-        write_atomic(Path(args.output), text)
+        write_file(args.output, text)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -169,14 +169,14 @@ def write_lesson(spec: str, lang: str = "en", output: str | None = None, layout:
         print_diagnostics(err.diagnostics, source_of(err, path), "text", sys.stderr)
         return EXIT_ERRORS
     if output:
-        from specc.commands.compile import write_atomic
+        from specc.commands.graph import write_file
         from specc.teach.graph import svg
 
         # A lesson written to a file gets the network diagram beside it: lesson.md -> lesson.svg.
         target = Path(output)
         picture = target.with_suffix(".svg")
-        write_atomic(picture, svg(program, "torch", lang))
-        write_atomic(target, lesson(program, lang, layout, picture.name))
+        write_file(picture, svg(program, "torch", lang))
+        write_file(target, lesson(program, lang, layout, picture.name))
     else:
         sys.stdout.write(lesson(program, lang, layout))
     return EXIT_OK
