@@ -16,7 +16,6 @@ replaces the file's `select` and `--ignore` adds to its `ignore`.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -61,9 +60,15 @@ def _strings(value: object, key: str, path: Path) -> tuple[str, ...]:
 def parse(path: Path) -> Config | None:
     """The `[tool.specc]` table of a pyproject.toml, or None when it has none."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read: {err}") from None
+    if "specc" not in text:
+        return None  # no [tool.specc] table: skip importing and running the TOML parser
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: invalid TOML: {err}") from None
     table = data.get("tool", {}).get("specc") if isinstance(data.get("tool"), dict) else None
