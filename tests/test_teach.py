@@ -170,8 +170,8 @@ def test_explain_command_writes_a_lesson(tmp_path: Path, capsys: pytest.CaptureF
     written = out.read_text(encoding="utf-8")
     assert "드롭아웃" in written and "![신경망 구조](<lesson.svg>)" in written
     ET.parse(tmp_path / "lesson.svg")
-    assert main(["explain", str(tmp_path / "missing.spec")]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert main(["explain", str(tmp_path / "missing.spec")]) == 1  # like every command: SPC015
+    assert "SPC015" in capsys.readouterr().err
 
 
 def test_lesson_for_the_notes_recipes() -> None:

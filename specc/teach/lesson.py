@@ -157,12 +157,10 @@ def write_lesson(spec: str, lang: str = "en", output: str | None = None, layout:
     from pathlib import Path
 
     from specc import pipeline
-    from specc.commands.common import EXIT_ERRORS, EXIT_OK, UsageError, print_diagnostics, source_of
+    from specc.commands.common import EXIT_ERRORS, EXIT_OK, print_diagnostics, source_of
     from specc.diagnostics import SpeccError
 
     path = Path(spec)
-    if not path.is_file():
-        raise UsageError(f"{spec}: no such file")
     try:
         program = pipeline.load(path)
     except SpeccError as err:
