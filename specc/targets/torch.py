@@ -133,7 +133,6 @@ class Network:
     helpers: set[str] = field(default_factory=set)
     input_channels_first: bool = False
     strip: LayerNode | None = None  # the head whose softmax/sigmoid the fused loss absorbs
-    errors: list[tuple[LayerNode, str]] = field(default_factory=list)
 
 
 class Keys:
@@ -300,22 +299,28 @@ def emit_pool(node: LayerNode, net: Network, keys: Keys, layout: str) -> None:
     args = [_size(pool)]
     if strides != pool:
         args.append(f"stride={_size(strides)}")
-    if layer.padding == "same":  # type: ignore[attr-defined]
-        pads = same_pads(node.in_shape[:-1], pool, strides)
+    pads = same_pads(node.in_shape[:-1], pool, strides) if layer.padding == "same" else []  # type: ignore[attr-defined]
+    if pads:
         if all(a == b for a, b in pads):
             if any(a for a, _ in pads):
                 args.append(f"padding={_size(tuple(a for a, _ in pads))}")
         elif average:
-            net.errors.append(
-                (node, "padding=same with an odd padding total is not expressible as an nn.AvgPool")
+            # Keras leaves padding out of each mean; with an odd pad pixel torch's AvgPool
+            # cannot, so the helper divides by a pooled mask of the real pixels.
+            net.helpers.add("SamePaddedAvgPool")
+            pad_expr = f"nn.ZeroPad{rank}d({literal(tuple(_pad_arg(pads)))})"
+            pool_args = ", ".join(args)
+            net.entries.append(
+                Entry(node.name, "SamePaddedAvgPool", [pad_expr, f"nn.AvgPool{rank}d({pool_args})"])
             )
+            return
         else:
             # TensorFlow's odd padding pixel goes right/bottom; -inf never wins the max.
             pad = f"nn.ConstantPad{rank}d"
             net.entries.append(
                 Entry(keys.fresh(f"{node.name}_pad"), pad, [literal(tuple(_pad_arg(pads))), 'float("-inf")'])
             )
-    if average:
+    if average and any(a for a, _ in pads):
         # Keras averages over the real pixels only, never the padding.
         args.append("count_include_pad=False")
     net.entries.append(Entry(node.name, func, args))
@@ -449,6 +454,18 @@ class GlobalMaxPool(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.flatten(2).amax(dim=2)
 ''',
+    "SamePaddedAvgPool": '''\
+class SamePaddedAvgPool(nn.Module):
+    """Average pooling after an uneven zero pad, leaving the pad out of each mean."""
+
+    def __init__(self, pad: nn.Module, pool: nn.Module) -> None:
+        super().__init__()
+        self.pad, self.pool = pad, pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        real = torch.ones_like(x[:1, :1])  # 1 where a pixel is real, 0 in the padding
+        return self.pool(self.pad(x)) / self.pool(self.pad(real))
+''',
     "Reshape": '''\
 class Reshape(nn.Module):
     """Reshapes each example (channels-last order), keeping the batch axis."""
@@ -500,8 +517,6 @@ def check(program: Program) -> list[Diagnostic]:
                 "BatchNormalization over more than 3 spatial axes cannot be compiled for torch",
                 node.span,
             )
-    for node, message in plan(program).errors:
-        out.add("SPC302", f"{node.type} cannot be compiled for torch: {message}", node.span)
     return out.items
 
 
@@ -849,9 +864,9 @@ def emit_freezing(f: Facts) -> str:
             "def keep_frozen_batchnorm_in_eval(model: nn.Module) -> None:\n"
             '    """Frozen BatchNorm layers use, and keep, their moving statistics (as Keras)."""\n'
             "    for module in model.modules():\n"
-            "        if isinstance(module, nn.modules.batchnorm._BatchNorm):\n"
-            "            if not module.weight.requires_grad:\n"
-            "                module.eval()\n"
+            "        batchnorm = isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d))\n"
+            "        if batchnorm and not module.weight.requires_grad:\n"
+            "            module.eval()\n"
         )
     return text
 
@@ -916,22 +931,22 @@ class ProbabilityBinaryCrossEntropy(nn.Module):
         super().__init__()
         self.label_smoothing = label_smoothing
 
-    def forward(self, probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        targets = labels.to(probabilities.dtype).unsqueeze(-1)
+    def forward(self, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        targets = labels.to(outputs.dtype).unsqueeze(-1)
         targets = targets * (1 - self.label_smoothing) + 0.5 * self.label_smoothing
-        clipped = probabilities.clamp(1e-7, 1 - 1e-7)
+        clipped = outputs.clamp(1e-7, 1 - 1e-7)
         return F.binary_cross_entropy(clipped, targets)
 ''',
     "ProbabilityCrossEntropy": '''\
 class ProbabilityCrossEntropy(nn.Module):
-    """Keras's cross-entropy on probabilities: normalise, clip to [1e-7, 1 - 1e-7], -sum(y log p)."""
+    """Keras's cross-entropy on probabilities: normalise, clip, -sum(y log p)."""
 
     def __init__(self, label_smoothing: float = 0.0) -> None:
         super().__init__()
         self.label_smoothing = label_smoothing
 
-    def forward(self, probabilities: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        probabilities = probabilities / probabilities.sum(dim=-1, keepdim=True)
+    def forward(self, outputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        probabilities = outputs / outputs.sum(dim=-1, keepdim=True)
         log_p = probabilities.clamp(1e-7, 1 - 1e-7).log()
         classes = probabilities.shape[-1]
         targets = F.one_hot(labels, classes).to(log_p.dtype)
