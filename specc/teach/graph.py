@@ -156,8 +156,12 @@ def svg(program: Program, target: Target = "torch", lang: str = "en") -> str:
     widths = [max(COL_W_MIN, text_width(p.name, 11) + 16) for p in phases]
     matrix_x = LEFT + box_w + 28
     legend_lines = _legend_lines(program, phases, lang)
+    # Explain only the phase markers the drawing shows.
+    marks = tuple(sorted({_phase_state(part, phase) for part in parts for phase in phases} - {""}))
     legend_w = max((text_width(line, 11.5) for line in legend_lines), default=0)
-    width = max(matrix_x + sum(widths) + 24, LEFT + legend_w + 24, LEFT + _swatch_width(lang) + 24, 460)
+    width = max(
+        matrix_x + sum(widths) + 24, LEFT + legend_w + 24, LEFT + _swatch_width(lang, marks) + 24, 460
+    )
     flow_h = len(parts) * BOX_H + (len(parts) - 1) * GAP
     legend_top = TOP + flow_h + 36
     height = legend_top + 40 + 18 * len(legend_lines) + 16
@@ -205,7 +209,7 @@ def svg(program: Program, target: Target = "torch", lang: str = "en") -> str:
             )
         for cx, phase in zip(centers, phases):
             out.append(_dot(cx, y + BOX_H / 2, _phase_state(part, phase)))
-    out += _legend(legend_lines, legend_top, lang)
+    out += _legend(legend_lines, legend_top, lang, marks)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -258,34 +262,30 @@ def _legend_lines(program: Program, phases: list[Phase], lang: str) -> list[str]
     return lines
 
 
-def _swatches(lang: str) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """The legend's box styles (fill, stroke, label) and phase markers (state, label)."""
+def _swatches(lang: str, marks: tuple[str, ...]) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The legend's box styles (fill, stroke, label) and the phase markers the drawing uses."""
     boxes = [
         (COLORS["train_fill"], COLORS["train_stroke"], ui("legend_trainable", lang)),
         ("url(#hatch)", COLORS["frozen_stroke"], ui("legend_frozen", lang)),
     ]
-    dots = [
-        ("on", ui("trainable", lang)),
-        ("off", ui("frozen", lang)),
-        ("partial", ui("legend_partial", lang)),
-    ]
-    return boxes, dots
+    labels = {"on": ui("trainable", lang), "off": ui("frozen", lang), "partial": ui("legend_partial", lang)}
+    return boxes, [(state, labels[state]) for state in ("on", "off", "partial") if state in marks]
 
 
-def _swatch_width(lang: str) -> float:
+def _swatch_width(lang: str, marks: tuple[str, ...]) -> float:
     """How wide the legend's swatch row is."""
-    boxes, dots = _swatches(lang)
+    boxes, dots = _swatches(lang, marks)
     return sum(46 + text_width(label, 11.5) for *_, label in boxes) + sum(
         34 + text_width(label, 11.5) for _, label in dots
     )
 
 
-def _legend(lines: list[str], top: float, lang: str) -> list[str]:
+def _legend(lines: list[str], top: float, lang: str, marks: tuple[str, ...]) -> list[str]:
     """Swatches for the box styles and markers, then the phase lines."""
     out = [_text(LEFT, top, ui("legend", lang), 12.5, font_weight="bold", fill=COLORS["text"])]
     y = top + 12
     x = LEFT
-    boxes, dots = _swatches(lang)
+    boxes, dots = _swatches(lang, marks)
     for fill, stroke, label in boxes:
         out.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="22" height="14" rx="3" fill="{fill}" stroke="{stroke}"/>'
