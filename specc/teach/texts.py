@@ -55,7 +55,8 @@ def concept(key: str, lang: str) -> Concept:
         title=local["title"],
         short=_paragraph(local["short"]),
         text=_paragraph(local["text"]),
-        formula=entry["formula"],
+        # A formula written in words may be translated; a pure formula is shared by the languages.
+        formula=local.get("formula", entry["formula"]),
     )
 
 
