@@ -201,12 +201,14 @@ def name_spans(program: Program) -> list[tuple[Span, str]]:
     """Where the spec writes a name of its own (model, layers, stages, selectors) and the name."""
     spec = program.spec
     found = [(spec.model.name_span, spec.model.name)]
-    found += [(d.name_span, d.name) for d in spec.model.layers if d.name and d.name_span]
+    given = {d.name: d.name_span for d in spec.model.layers if d.name and d.name_span}
+    found += [(span, name) for name, span in given.items()]
     if spec.train is not None:
         for stage in spec.train.stages:
             found.append((stage.name_span, stage.name))
             for selector in (*stage.unfreeze, *stage.freeze):
-                if selector.kind == "layer" and selector.layer:
+                # Automatic names (`dense_1`) come from specc, not the spec: they stay as they are.
+                if selector.kind == "layer" and selector.layer in given:
                     found.append((selector.span, selector.layer))
     return found
 
