@@ -50,8 +50,8 @@ def comment_start(line: str) -> int:
 
 def directives(source: Source) -> Iterator[tuple[int, int, str | None]]:
     """(line, column of the directive, the text inside the brackets or None) for each comment."""
-    # Lines as the parser counts them: only \n ends a line.
-    for number, line in enumerate(source.text.split("\n"), start=1):
+    # The source's lines, as the parser and the diagnostics number them.
+    for number, line in enumerate(source.lines, start=1):
         if "specc" not in line:  # cheap filter: most lines carry no directive
             continue
         start = comment_start(line)
