@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from specc.ir import Program
-from specc.lint.base import Finding, W, rule
+from specc.lint.base import Finding, I, rule
 from specc.lint.facts import NORMALIZATION, backbone_trains, number, optimizer_sites
 
 # Backbones built with BatchNorm (VGG16 has none).
@@ -14,7 +14,7 @@ BATCHNORM_BACKBONES = frozenset({"resnet18", "resnet50", "mobilenet_v2", "effici
 RULE = rule(
     "SPC421",
     "weight-decay-on-normalization",
-    W,
+    I,
     "weight decay on normalization scales and biases",
     finds="An optimizer with weight_decay > 0 in a phase where normalization layers train (a "
     "BatchNormalization or LayerNormalization layer, or an unfrozen ResNet, MobileNet or "
@@ -22,7 +22,9 @@ RULE = rule(
     why="specc's weight_decay applies to every trainable parameter, as torch.optim's does. "
     "Decaying a normalization layer's scale (gamma) towards 0 shrinks its output and fights the "
     "normalization itself; decaying biases and shifts only removes useful offsets. Common recipes "
-    "(ResNet, BERT) exclude them, and the effect grows with the decay.",
+    "(ResNet, BERT) exclude them, and the effect grows with the decay. It is an info by default "
+    "because small decays on all parameters are also common and usually harmless; raise it with "
+    '`[tool.specc.severity] SPC421 = "warning"`.",
     bad="""
 model m {
     input: (64,)
