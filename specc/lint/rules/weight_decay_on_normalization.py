@@ -24,7 +24,7 @@ RULE = rule(
     "normalization itself; decaying biases and shifts only removes useful offsets. Common recipes "
     "(ResNet, BERT) exclude them, and the effect grows with the decay. It is an info by default "
     "because small decays on all parameters are also common and usually harmless; raise it with "
-    '`[tool.specc.severity] SPC421 = "warning"`.",
+    '`[tool.specc.severity] SPC421 = "warning"`.',
     bad="""
 model m {
     input: (64,)
