@@ -20,6 +20,14 @@ from specc.teach.texts import check_lang, concept, ui
 
 WIDTH = 88  # ruff's default line length: generated programs are checked with `ruff check --isolated`
 
+GROUP_LOSSES = (
+    "mse",
+    "mae",
+    "huber",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "sparse_categorical_crossentropy",
+)
 ACTIVATIONS = (
     "linear",
     "relu",
@@ -123,6 +131,10 @@ ANCHORS: dict[str, tuple[str, ...]] = {
     "seed": (r"set_random_seed\(", r"torch\.manual_seed\("),
     "mixed_precision": (r"^def set_precision\(", r"torch\.autocast\(", r"mixed_precision"),
 }
+for _loss in GROUP_LOSSES:
+    # The PyTorch program builds its loss in one function, whatever class it uses.
+    ANCHORS[_loss] += (r"^def build_loss\(",)
+ANCHORS["binary_crossentropy"] += (r"nn\.BCEWithLogitsLoss\b",)
 for _name in ACTIVATIONS:
     _patterns = [rf"activation=\"{_name}\"", rf"Activation\(\"{_name}\""]
     if _name in _TORCH_ACT:
@@ -134,14 +146,7 @@ ANCHORS["softmax"] += (r"layers\.Softmax\(",)
 # Families: their one-line introduction goes with the first member that appears.
 GROUPS: dict[str, tuple[str, ...]] = {
     "activation": ACTIVATIONS,
-    "loss": (
-        "mse",
-        "mae",
-        "huber",
-        "binary_crossentropy",
-        "categorical_crossentropy",
-        "sparse_categorical_crossentropy",
-    ),
+    "loss": GROUP_LOSSES,
     "optimizer": ("sgd", "adam", "rmsprop", "adamw"),
     "regularization": ("l1", "l2", "l1_l2", "weight_decay"),
 }
