@@ -10,6 +10,7 @@ counting trainable and non-trainable weights and reading `output_shape`.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,11 @@ from specc.ir import LayerNode
 from specc.layers import LAYERS
 
 Shape = tuple[int, ...]
+
+# torchvision imports torch._dynamo, which imports triton, and importing triton after TensorFlow
+# in one process is a segmentation fault (torch 2.14, TF 2.21). These CPU checks never need
+# triton: make its import fail cleanly, whichever framework this session loaded first.
+sys.modules.setdefault("triton", None)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
