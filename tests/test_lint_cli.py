@@ -131,6 +131,17 @@ def test_github_escaping() -> None:
     )
 
 
+def test_github_paths_relative_to_the_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    from specc.diagnostics import Diagnostic
+
+    monkeypatch.setenv("GITHUB_WORKSPACE", "/home/runner/work/repo")
+    assert "file=specs/a.spec," in annotation(
+        Diagnostic("SPC414", "m", file="/home/runner/work/repo/specs/a.spec")
+    )
+    assert "file=/elsewhere/a.spec," in annotation(Diagnostic("SPC414", "m", file="/elsewhere/a.spec"))
+    assert "file=specs/a.spec," in annotation(Diagnostic("SPC414", "m", file="specs/a.spec"))
+
+
 # -- exit codes ----------------------------------------------------------------------------
 
 

@@ -35,7 +35,8 @@ def markdown() -> str:
         parts.append(f"\n## {r.id} {r.name}\n\nDefault severity: **{r.severity.value}**.\n\n")
         parts.append(r.code.explanation + "\n")
     parts.append(
-        "\n## Front-end codes\n\nCodes below SPC400 come from the front end: a spec with such an error "
+        "\n## Front-end codes\n\nCodes outside SPC4xx come from the front end (SPC900 from specc itself): "
+        "a spec with such an error "
         "is not linted, and its errors cannot be suppressed or deselected. `specc rules --all` lists "
         "them and `specc explain CODE` prints each one.\n"
     )

@@ -25,11 +25,26 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def workspace_path(file: str) -> str:
+    """The path GitHub expects: relative to the checkout ($GITHUB_WORKSPACE) when it lies inside it."""
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("GITHUB_WORKSPACE")
+    path = Path(file)
+    if root and path.is_absolute():
+        try:
+            return path.relative_to(Path(root)).as_posix()
+        except ValueError:
+            return file
+    return file
+
+
 def annotation(diag: Diagnostic) -> str:
     """One diagnostic as a workflow command."""
     span = diag.span
     properties = [
-        ("file", diag.file),
+        ("file", workspace_path(diag.file)),
         ("line", str(span.line)),
         ("col", str(span.column)),
         ("endLine", str(span.end_line)),
