@@ -730,11 +730,17 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
     """A state dict from a .safetensors file or a tensors-only torch file (never a pickle)."""
     if not path.is_file():
         raise SystemExit(f"error: weights file not found: {path}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        return load_file(path, device="cpu")
-    return torch.load(path, map_location="cpu", weights_only=True)
+            return load_file(path, device="cpu")
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - a pickle with code in it, or not weights at all
+        raise SystemExit(
+            f"error: refused to load {path}: it is not a tensors-only weights file "
+            f"({type(error).__name__}); save a state_dict or a .safetensors file"
+        ) from None
 '''
 
 
