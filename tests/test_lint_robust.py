@@ -191,6 +191,9 @@ def test_generated_spec_reaches_many_rules() -> None:
     find(
         spec(),
         collect,
-        settings=settings(max_examples=2000, database=None, suppress_health_check=list(HealthCheck)),
+        # Derandomized: the same examples on every run, so this cannot flake.
+        settings=settings(
+            max_examples=2000, database=None, derandomize=True, suppress_health_check=list(HealthCheck)
+        ),
     )
     assert len(seen) >= 15

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from specc.commands.common import EXIT_ERRORS, EXIT_OK, UsageError, print_diagnostics, spec_files
 from specc.diagnostics import Diagnostic, SpeccError
 from specc.source import Source
+
+if TYPE_CHECKING:
+    from specc.config import Selection
+    from specc.ir import Program
 
 # Folders with at least this many specs per CPU are checked in parallel by default.
 PARALLEL_MIN_FILES = 100
@@ -68,7 +73,7 @@ def check_files(
         return _parallel(files, select, ignore, lint, workers)
     diagnostics: list[Diagnostic] = []
     sources: dict[str, Source] = {}
-    cache: dict[object, object] = {}
+    cache: dict[Path | None, Selection] = {}
     for path in files:
         found, source = _check_one(path, select, ignore, lint, cache)
         diagnostics.extend(found)
@@ -93,7 +98,7 @@ def _check_one(
     select: Sequence[str] | None,
     ignore: Sequence[str],
     lint: bool,
-    cache: dict[object, object],
+    cache: dict[Path | None, Selection],
 ) -> tuple[list[Diagnostic], dict[str, Source]]:
     """The diagnostics and source of one spec file."""
     from specc import pipeline
@@ -116,7 +121,7 @@ def _check_chunk(
     files, select, ignore, lint = args
     diagnostics: list[Diagnostic] = []
     sources: dict[str, Source] = {}
-    cache: dict[object, object] = {}
+    cache: dict[Path | None, Selection] = {}
     for path in files:
         found, source = _check_one(path, select, ignore, lint, cache)
         diagnostics.extend(found)
@@ -148,11 +153,11 @@ def _parallel(
 
 
 def _lint(
-    program: object,
+    program: Program,
     path: Path,
     select: Sequence[str] | None,
     ignore: Sequence[str],
-    cache: dict[object, object],
+    cache: dict[Path | None, Selection],
 ) -> list[Diagnostic]:
     """Lint one program with the selection of its nearest [tool.specc] and the command line."""
     from specc import config, lint
@@ -163,7 +168,7 @@ def _lint(
             cache[settings.path] = config.resolve(settings, select, ignore)
     except config.ConfigError as err:
         raise UsageError(str(err)) from None
-    return lint.lint(program, cache[settings.path])  # type: ignore[arg-type]
+    return lint.lint(program, cache[settings.path])
 
 
 def run(args: argparse.Namespace) -> int:

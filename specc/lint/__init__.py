@@ -9,12 +9,14 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import import_module
 from pkgutil import iter_modules
+from typing import TYPE_CHECKING
 
 from specc.diagnostics import Diagnostic
 from specc.ir import Program
 from specc.lint.base import Rule
 
-UNUSED_SUPPRESSION = "SPC400"
+if TYPE_CHECKING:
+    from specc.config import Selection
 
 
 @lru_cache(maxsize=1)
@@ -35,12 +37,12 @@ def rule_codes() -> frozenset[str]:
     return frozenset(r.id for r in all_rules())
 
 
-def lint(program: Program, selection: object | None = None) -> list[Diagnostic]:
+def lint(program: Program, selection: Selection | None = None) -> list[Diagnostic]:
     """Run the selected rules, apply suppression comments, and report unused suppressions."""
     from specc.config import Selection
     from specc.lint.suppress import apply
 
-    chosen = selection if isinstance(selection, Selection) else Selection.default()
+    chosen = selection or Selection.default()
     file = program.file
     found: list[Diagnostic] = []
     for r in chosen.active(all_rules()):

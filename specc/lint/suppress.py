@@ -10,10 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from specc.codes import BY_NAME, CODES
 from specc.diagnostics import Diagnostic
 from specc.source import Source, Span
+
+if TYPE_CHECKING:
+    from specc.config import Selection
 
 _DIRECTIVE = re.compile(r"specc\s*:\s*ignore\b(?:\[([^\]]*)\]?)?", re.IGNORECASE)
 UNUSED = "SPC400"
@@ -98,7 +102,7 @@ def _resolve(text: str) -> str | None:
     return code.code if code else None
 
 
-def apply(source: Source, diagnostics: Sequence[Diagnostic], selection: object) -> list[Diagnostic]:
+def apply(source: Source, diagnostics: Sequence[Diagnostic], selection: Selection) -> list[Diagnostic]:
     """Drop suppressed diagnostics and add one SPC400 per suppression that suppressed nothing."""
     from specc.lint import rule_codes
 
@@ -130,7 +134,7 @@ def apply(source: Source, diagnostics: Sequence[Diagnostic], selection: object) 
             used.add((diag.span.line, diag.code))
         else:
             kept.append(diag)
-    enabled = getattr(selection, "enabled", lambda code: True)
+    enabled = selection.enabled
     for line, codes in by_line.items():
         for code, entry in codes.items():
             # A rule that did not run cannot have fired, so its suppression is not known to be stale.
@@ -140,7 +144,7 @@ def apply(source: Source, diagnostics: Sequence[Diagnostic], selection: object) 
         if UNUSED in by_line.get(diag.span.line, {}):
             continue  # `ignore[SPC400]` keeps a deliberate, currently unused suppression quiet
         if enabled(UNUSED):
-            severity = getattr(selection, "severity", lambda code: None)(UNUSED)
+            severity = selection.severity(UNUSED)
             kept.append(Diagnostic(diag.code, diag.message, diag.span, diag.file, diag.help, severity))
     return kept
 
