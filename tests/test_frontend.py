@@ -215,3 +215,50 @@ def test_check_and_summary_import_no_framework() -> None:
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "LOADED [] CODES [0, " in result.stdout
+
+
+# -- parser cache --------------------------------------------------------------------------------
+
+_PARSE = "import specc.parse as p; print(p._cache_file(p._grammar_path().read_text()) or 'NONE'); p.parser()"
+
+
+def _cache_run(cache_home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "SPECC_NO_PARSER_CACHE"}
+    env["XDG_CACHE_HOME"] = str(cache_home)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _PARSE + "; import specc.pipeline as s; s.load_text('model m { input: 4 Dense(1) }')",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_parser_cache_lives_in_the_user_cache_folder(tmp_path: Path) -> None:
+    first = _cache_run(tmp_path)
+    assert first.returncode == 0, first.stderr
+    (cached,) = (tmp_path / "specc").glob("parser-*.pickle")
+    assert first.stdout.strip() == str(cached)
+    cached.write_bytes(b"garbage\n" + cached.read_bytes()[:100])  # a torn or foreign file: rebuilt
+    again = _cache_run(tmp_path)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() == 0, reason="root can write anywhere")
+def test_parser_cache_skips_a_read_only_folder(tmp_path: Path) -> None:
+    (tmp_path / "specc").mkdir()
+    (tmp_path / "specc").chmod(0o555)
+    result = _cache_run(tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "NONE", result.stderr
+
+
+def test_parser_cache_skips_a_folder_others_can_write(tmp_path: Path) -> None:
+    (tmp_path / "specc").mkdir()
+    (tmp_path / "specc").chmod(0o777)  # someone else could plant a pickle there
+    result = _cache_run(tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == "NONE", result.stderr
+    assert not list((tmp_path / "specc").iterdir())
