@@ -111,6 +111,16 @@ def test_text_caret_sits_under_the_span() -> None:
     assert "\x1b[" not in out
 
 
+def test_text_caret_counts_terminal_cells_for_wide_characters() -> None:
+    source = Source("f.spec", '    x("日本", y=bad)\n')
+    out = text.render([_diag(Span(1, 15, 1, 18))], {"f.spec": source}, False)
+    code_line, caret = out.splitlines()[2:4]
+    # 日 and 本 take two cells each: the caret moves right by two to stay under `bad`.
+    assert caret.index("^") == code_line.index("bad") + 2 and caret.count("^") == 3
+    wide = text.render([_diag(Span(1, 7, 1, 11))], {"f.spec": source}, False).splitlines()[3]
+    assert wide.count("^") == 6  # "日本" with its quotes
+
+
 def test_text_survives_spans_past_the_line_and_odd_characters() -> None:
     source = Source("f.spec", "a\u202eb\x07\tc\n")
     for span in (Span(1, 40, 1, 50), Span(1, 2, 3, 1), Span(9, 1, 9, 2), Span(1, 1, 1, 1)):

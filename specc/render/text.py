@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from specc.codes import Severity
@@ -20,6 +21,14 @@ def _printable(line: str) -> str:
     return "".join(" " if ch == "\t" else ch if ch.isprintable() else "?" for ch in line)
 
 
+def _width(text: str) -> int:
+    """Terminal columns of a text: wide (CJK, emoji) characters take two, combining marks none."""
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
+
+
 def snippet(diag: Diagnostic, source: Source | None, color: bool) -> list[str]:
     """The source line under a diagnostic with a caret underline."""
     if source is None:
@@ -29,10 +38,13 @@ def snippet(diag: Diagnostic, source: Source | None, color: bool) -> list[str]:
     if not text.strip():
         return []
     end = span.end_column if span.end_line == span.line else len(text) + 1
-    width = max(1, min(end, len(text) + 1) - span.column)
+    start = span.column - 1
+    # Columns count characters; the caret line counts terminal cells so that it stays under
+    # the span when wide characters come before it or inside it.
+    width = max(1, _width(text[start : max(start, min(end, len(text) + 1) - 1)]))
     gutter = " " * len(str(span.line))
     marker = _paint("^" * width, _COLORS[diag.level], color)
-    return [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {' ' * (span.column - 1)}{marker}"]
+    return [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {' ' * _width(text[:start])}{marker}"]
 
 
 def render_one(diag: Diagnostic, source: Source | None, color: bool) -> str:
