@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import subprocess
 import sys
@@ -19,6 +20,16 @@ from specc.teach.comments import annotate
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.spec"))
 SHORT = ["--epochs", "1", "--max-steps", "2", "--no-pretrained"]
+
+
+def need(module: str) -> None:
+    """Skip unless a framework is installed, without importing it here.
+
+    Importing torch, torchvision and TensorFlow into one process can crash it; the generated
+    programs run in their own processes anyway.
+    """
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
 
 
 def compiled(spec: Path, name: str) -> str | None:
@@ -77,7 +88,7 @@ def test_teach_comments_show_each_concept() -> None:
 
 @pytest.mark.parametrize("name", ["torch", "keras"])
 def test_teach_program_runs(name: str, tmp_path: Path) -> None:
-    pytest.importorskip(name if name == "torch" else "keras")
+    need(name)
     out = tmp_path / "program.py"
     spec = ROOT / "examples" / "digits_mlp.spec"
     assert main(["compile", str(spec), "--target", name, "--teach", "--lang", "ko", "-o", str(out)]) == 0
@@ -94,7 +105,7 @@ def test_teach_program_runs(name: str, tmp_path: Path) -> None:
 
 
 def test_notebook_executes(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
+    need("torch")
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     path = tmp_path / "digits.ipynb"
@@ -151,7 +162,7 @@ def test_torch_recipe_frozen_resnet18_new_head(tmp_path: Path) -> None:
     ):
         assert construct in code, construct
     assert "[p for p in model.parameters() if p.requires_grad]" in code  # the optimizer's parameters
-    pytest.importorskip("torchvision")
+    need("torchvision")
     counts = build_only(code, tmp_path)
     assert counts["trainable_params"] == 512 * 10 + 10
 
@@ -171,6 +182,6 @@ def test_keras_recipe_resnet50_finetune(tmp_path: Path) -> None:
         ".compile(",
     ):
         assert construct in code, construct
-    pytest.importorskip("keras")
+    need("keras")
     counts = build_only(code, tmp_path)
     assert counts["trainable_params"] == 2048 * 10 + 10
