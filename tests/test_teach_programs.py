@@ -131,6 +131,9 @@ def test_notebook_is_reproducible(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["notebook", spec, "--target", "keras"]) == 0
     assert capsys.readouterr().out == first
     assert json.loads(first)["nbformat"] == 4
+    # `specc compile --notebook` is the same notebook.
+    assert main(["compile", spec, "--target", "keras", "--notebook"]) == 0
+    assert capsys.readouterr().out == first
 
 
 # -- the notes' two recipes -------------------------------------------------------------------

@@ -31,7 +31,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="explain each concept in a short comment where it first appears (see docs/teaching.md)",
     )
     parser.add_argument(
-        "--lang", choices=("en", "ko"), default="en", help="language of the --teach comments (default: en)"
+        "--lang",
+        choices=("en", "ko"),
+        default="en",
+        help="language of the --teach comments and --notebook explanations (default: en)",
+    )
+    parser.add_argument(
+        "--notebook",
+        action="store_true",
+        help="write a Jupyter notebook: the program with explanation cells (as `specc notebook`)",
     )
 
 
@@ -74,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS
+    if args.notebook:
+        from specc.commands.notebook import SHORT_RUN, notebook_text
+
+        code = notebook_text(spec, code, args.target, args.lang, SHORT_RUN, args.output)
     if args.output:
         try:
             write_atomic(Path(args.output), code)

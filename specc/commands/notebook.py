@@ -28,17 +28,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--run-args",
-        default="--epochs 1 --max-steps 2",
+        default=SHORT_RUN,
         metavar="ARGS",
         help="arguments of the last cell's main() call (default: a short run, '--epochs 1 --max-steps 2')",
     )
+
+
+SHORT_RUN = "--epochs 1 --max-steps 2"
+
+
+def notebook_text(spec: Path, code: str, target: str, lang: str, run_args: str, output: str | None) -> str:
+    """The .ipynb text for a compiled spec (shared by `specc notebook` and `specc compile --notebook`)."""
+    from specc import pipeline
+    from specc.teach.notebook import dumps, notebook
+
+    program = pipeline.load(spec)
+    arguments = shlex.split(run_args)
+    if "--data-dir" not in arguments:
+        # Relative data paths in the spec start from the spec's folder, seen from the notebook's.
+        where = Path(output).resolve().parent if output else Path.cwd()
+        arguments += ["--data-dir", os.path.relpath(spec.resolve().parent, where)]
+    return dumps(notebook(program, code, target, lang, arguments))
 
 
 def run(args: argparse.Namespace) -> int:
     """Compile the spec and write the notebook, or print the diagnostics."""
     from specc.commands.compile import generate
     from specc.commands.graph import write_file
-    from specc.teach.notebook import dumps, notebook
 
     spec = Path(args.spec)
     try:
@@ -46,15 +62,7 @@ def run(args: argparse.Namespace) -> int:
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS
-    from specc import pipeline
-
-    program = pipeline.load(spec)
-    run_args = shlex.split(args.run_args)
-    if "--data-dir" not in run_args:
-        # Relative data paths in the spec start from the spec's folder, seen from the notebook's.
-        where = Path(args.output).resolve().parent if args.output else Path.cwd()
-        run_args += ["--data-dir", os.path.relpath(spec.resolve().parent, where)]
-    text = dumps(notebook(program, code, args.target, args.lang, run_args))
+    text = notebook_text(spec, code, args.target, args.lang, args.run_args, args.output)
     if args.output:
         write_file(args.output, text)
     else:
