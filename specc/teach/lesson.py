@@ -148,7 +148,25 @@ def lesson(program: Program, lang: str = "en", layout: str = "blocks", image: st
         parts += [f"## {ui('phases', lang)}", phases]
     parts.append(f"## {ui('concepts', lang)}")
     parts += [section(use, lang, layout) for use in concepts(program, lang)]
+    parts += [f"## {ui('next', lang)}", _next_steps(program, lang)]
     return "\n\n".join(parts) + "\n"
+
+
+def _next_steps(program: Program, lang: str) -> str:
+    """The commands that produce the rest of the teaching material for this spec."""
+    from pathlib import PurePath
+
+    spec = PurePath(program.file).name
+    flag = " --lang ko" if lang == "ko" else ""
+    steps = [
+        (f"specc compile {spec} --target torch --teach{flag}", ui("next_compile", lang)),
+        (
+            f"specc notebook {spec} --target keras{flag} -o {PurePath(spec).stem}.ipynb",
+            ui("next_notebook", lang),
+        ),
+        (f"specc graph {spec}{flag} -o {PurePath(spec).stem}.svg", ui("next_graph", lang)),
+    ]
+    return "\n".join(f"- {code_span(command)}: {text}" for command, text in steps)
 
 
 def write_lesson(spec: str, lang: str = "en", output: str | None = None, layout: str = "blocks") -> int:
