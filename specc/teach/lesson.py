@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import shlex
 
 from specc.ir import Program
 from specc.layers.base import fmt
@@ -156,15 +157,16 @@ def _next_steps(program: Program, lang: str) -> str:
     """The commands that produce the rest of the teaching material for this spec."""
     from pathlib import PurePath
 
-    spec = PurePath(program.file).name
+    name = PurePath(program.file).name
+    spec, stem = shlex.quote(name), shlex.quote(PurePath(name).stem)
     flag = " --lang ko" if lang == "ko" else ""
+    base = program.model.base
+    # Show the other framework in the notebook, unless Keras lacks the backbone.
+    other = "keras" if base is None or base.backbone.supports("keras") else "torch"
     steps = [
         (f"specc compile {spec} --target torch --teach{flag}", ui("next_compile", lang)),
-        (
-            f"specc notebook {spec} --target keras{flag} -o {PurePath(spec).stem}.ipynb",
-            ui("next_notebook", lang),
-        ),
-        (f"specc graph {spec}{flag} -o {PurePath(spec).stem}.svg", ui("next_graph", lang)),
+        (f"specc notebook {spec} --target {other}{flag} -o {stem}.ipynb", ui("next_notebook", lang)),
+        (f"specc graph {spec}{flag} -o {stem}.svg", ui("next_graph", lang)),
     ]
     return "\n".join(f"- {code_span(command)}: {text}" for command, text in steps)
 
