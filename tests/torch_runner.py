@@ -13,6 +13,7 @@ import importlib.util
 import io
 import json
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -73,6 +74,7 @@ def main() -> int:
         path = Path(program)
         out = Path(out_root) / path.stem
         out.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
         try:
             module = load(path)
             result = (build if mode == "build" else smoke)(module, path, out, data_dir)
@@ -81,6 +83,7 @@ def main() -> int:
             result = {"ok": False, "error": traceback.format_exc()}
             status = 1
         result["program"] = path.stem
+        result["seconds"] = round(time.perf_counter() - start, 2)
         print(json.dumps(result), flush=True)
     return status
 

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from specc.commands.common import EXIT_ERRORS, print_diagnostics, source_of
+from specc.commands.common import EXIT_ERRORS, EXIT_USAGE, print_diagnostics, source_of
 from specc.diagnostics import SpeccError
 
 
@@ -35,16 +35,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compile the spec and run the program with the spec's folder as its data folder."""
     from specc.commands.compile import generate
+    from specc.targets import TARGETS
 
     spec = Path(args.spec)
+    extra = list(args.program_args)
+    # REMAINDER also swallows a `--target X` written after SPEC: take it back before `--`.
+    while extra and extra[0] != "--":
+        option = extra.pop(0)
+        if option in ("--target", "-t") and extra:
+            args.target = extra.pop(0)
+        elif option.startswith("--target="):
+            args.target = option.split("=", 1)[1]
+        else:
+            extra.insert(0, option)
+            break
+    if args.target not in TARGETS:
+        choices = ", ".join(sorted(TARGETS))
+        print(f"specc run: unknown target {args.target!r} (choose from {choices})", file=sys.stderr)
+        return EXIT_USAGE
+    if extra[:1] == ["--"]:
+        extra = extra[1:]
     try:
         code = generate(spec, args.target)
     except SpeccError as err:
         print_diagnostics(err.diagnostics, source_of(err, spec), "text", sys.stderr)
         return EXIT_ERRORS
-    extra = list(args.program_args)
-    if extra[:1] == ["--"]:
-        extra = extra[1:]
     with tempfile.TemporaryDirectory(prefix="specc-run-") as tmp:
         program = Path(tmp) / f"{spec.stem}_{args.target}.py"
         program.write_text(code, encoding="utf-8")

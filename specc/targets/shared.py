@@ -86,7 +86,13 @@ def parse_args(program: Program, epilog: str = "", extra_arguments: str = "") ->
         "        description=__doc__,",
     ]
     if epilog:
-        lines.append(f"        epilog={literal(epilog)},")
+        one = f"        epilog={literal(epilog)},"
+        if len(one) <= LINE:
+            lines.append(one)
+        else:  # implicit concatenation in parentheses, as ruff lays out a long string
+            lines.append("        epilog=(")
+            lines += [f"            {literal(chunk)}" for chunk in _chunks(epilog, LINE - 14)]
+            lines.append("        ),")
     lines += [
         "        formatter_class=argparse.ArgumentDefaultsHelpFormatter,",
         "    )",
@@ -143,6 +149,19 @@ def parse_args(program: Program, epilog: str = "", extra_arguments: str = "") ->
     code += extra_arguments
     code += "    return parser.parse_args(argv)\n"
     return Snippet(code, frozenset({"import argparse", "from pathlib import Path"}))
+
+
+def _chunks(text: str, width: int) -> list[str]:
+    """Split text at spaces into pieces of at most `width` characters (each keeps its space)."""
+    pieces, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) + 1 > width and current:
+            pieces.append(current + " ")
+            current = word
+        else:
+            current = candidate
+    return [*pieces, current]
 
 
 def has_arrays(data: DataSource) -> bool:
@@ -331,6 +350,21 @@ def write_json(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
+def prepare_out(out: Path) -> None:
+    """Create --out and write there now: a bad or full folder fails before training."""
+    probe = out / ".write-test"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as file:
+            file.write(bytes(65536))
+            file.flush()
+            os.fsync(file.fileno())
+        probe.unlink()
+    except OSError as error:
+        message = f"error: cannot write to --out {out}: {error.strerror}"
+        raise SystemExit(message) from None
+
+
 def format_record(record: dict[str, float | int | str]) -> str:
     """One epoch's numbers as a line: `loss 0.1234 - accuracy 0.9500 - ...`."""
     skip = ("epoch", "stage", "seconds")
@@ -367,7 +401,7 @@ def plot_history(history: list[dict[str, float | int | str]], path: Path) -> Non
 
 
 def outputs() -> Snippet:
-    """`write_json` (atomic), `format_record` (an epoch line) and `plot_history` (history.png)."""
+    """`write_json` (atomic), `prepare_out` (--out writable), `format_record` and `plot_history`."""
     return Snippet(OUTPUTS, frozenset({"import json", "import os", "from pathlib import Path"}))
 
 

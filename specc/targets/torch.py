@@ -1286,13 +1286,16 @@ def emit_training(f: Facts) -> str:
         + device_param
         + "    dtype: torch.dtype,\n"
         + ("    metrics: tuple[str, ...],\n" if metrics else "")
-        + ") -> dict[str, float]:\n"
+        + "    max_steps: int | None,\n"
+        ") -> dict[str, float]:\n"
         '    """Mean loss and metrics over the validation batches, in inference mode."""\n'
         "    model.eval()\n"
         "    sums: dict[str, torch.Tensor] = {}\n"
         "    seen = 0\n"
-        "    for inputs, labels in batches:\n"
-        + move.replace("        ", "        ")
+        "    for step, (inputs, labels) in enumerate(batches):\n"
+        "        if step == max_steps:  # a smoke run (--max-steps) validates on a few batches\n"
+        "            break\n"
+        + move
         + "        with torch.autocast(inputs.device.type, dtype, enabled=dtype != torch.float32):\n"
         "            outputs = model(inputs)\n"
         "            loss = loss_fn(outputs, labels)\n"
@@ -1404,8 +1407,8 @@ def emit_fit(f: Facts) -> str:
         else "build_optimizer(parameters)"
     )
     rebuild = "optimizer is None or phase.new_optimizer" if f.multi else "optimizer is None"
-    device_arg = "device, " if f.images else ""
-    metric_arg = ", phase.metrics" if metrics else ""
+    evaluate_args = ["model", "val_batches", "loss_fn", *(["device"] if f.images else []), "dtype"]
+    evaluate_args += [*(["phase.metrics"] if metrics else []), "args.max_steps"]
     split = "Subset" if f.images else "tuple[torch.Tensor, torch.Tensor]"
     batches = "image_batches" if f.images else "Batches"
     text = (
@@ -1464,8 +1467,8 @@ def emit_fit(f: Facts) -> str:
         + ("                phase.metrics,\n" if metrics else "")
         + "                args.max_steps,\n"
         "            )\n"
-        f"            scores = evaluate(model, val_batches, loss_fn, {device_arg}dtype{metric_arg})\n"
-        '            record |= {f"val_{name}": value for name, value in scores.items()}\n'
+        + call("scores = ", "evaluate", evaluate_args, 12)
+        + '            record |= {f"val_{name}": value for name, value in scores.items()}\n'
         '            record["seconds"] = round(time.perf_counter() - start, 3)\n'
         "            history.append(record)\n"
         "            print(\n"
@@ -1503,7 +1506,7 @@ def emit_main(f: Facts) -> str:
         "    args = parse_args(argv)\n"
         "    device = resolve_device(args.device)\n"
         "    seed_everything(args.seed)\n"
-        "    args.out.mkdir(parents=True, exist_ok=True)\n"
+        "    prepare_out(args.out)\n"
         f"    model = {build_call}.to(device)\n"
         + ("    set_trainable(model, PHASES[0])\n" if f.freezing else "")
         + "    if args.build_only:\n"
@@ -1536,7 +1539,7 @@ def emit_main(f: Facts) -> str:
     return text
 
 
-EPILOG = "`compile: true` in the spec turns on torch.compile."
+EPILOG = "`compile: true` in the spec turns on torch.compile. --max-steps also caps validation."
 
 
 def _imports_in(code: str) -> set[str]:

@@ -231,12 +231,15 @@ def evaluate(
     loss_fn: nn.Module,
     dtype: torch.dtype,
     metrics: tuple[str, ...],
+    max_steps: int | None,
 ) -> dict[str, float]:
     """Mean loss and metrics over the validation batches, in inference mode."""
     model.eval()
     sums: dict[str, torch.Tensor] = {}
     seen = 0
-    for inputs, labels in batches:
+    for step, (inputs, labels) in enumerate(batches):
+        if step == max_steps:  # a smoke run (--max-steps) validates on a few batches
+            break
         with torch.autocast(inputs.device.type, dtype, enabled=dtype != torch.float32):
             outputs = model(inputs)
             loss = loss_fn(outputs, labels)
@@ -301,7 +304,9 @@ def fit(
                 phase.metrics,
                 args.max_steps,
             )
-            scores = evaluate(model, val_batches, loss_fn, dtype, phase.metrics)
+            scores = evaluate(
+                model, val_batches, loss_fn, dtype, phase.metrics, args.max_steps
+            )
             record |= {f"val_{name}": value for name, value in scores.items()}
             record["seconds"] = round(time.perf_counter() - start, 3)
             history.append(record)
@@ -408,7 +413,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read the command line; every option defaults to the value in the spec."""
     parser = argparse.ArgumentParser(
         description=__doc__,
-        epilog="`compile: true` in the spec turns on torch.compile.",
+        epilog=(
+            "`compile: true` in the spec turns on torch.compile. --max-steps also caps "
+            "validation."
+        ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument(
@@ -468,6 +476,21 @@ def write_json(path: Path, data: object) -> None:
     os.replace(tmp, path)
 
 
+def prepare_out(out: Path) -> None:
+    """Create --out and write there now: a bad or full folder fails before training."""
+    probe = out / ".write-test"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as file:
+            file.write(bytes(65536))
+            file.flush()
+            os.fsync(file.fileno())
+        probe.unlink()
+    except OSError as error:
+        message = f"error: cannot write to --out {out}: {error.strerror}"
+        raise SystemExit(message) from None
+
+
 def format_record(record: dict[str, float | int | str]) -> str:
     """One epoch's numbers as a line: `loss 0.1234 - accuracy 0.9500 - ...`."""
     skip = ("epoch", "stage", "seconds")
@@ -507,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     device = resolve_device(args.device)
     seed_everything(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    prepare_out(args.out)
     model = build_model().to(device)
     if args.build_only:
         write_json(args.out / "summary.json", parameter_counts(model))
