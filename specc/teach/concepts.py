@@ -79,10 +79,12 @@ class Use:
 
     @property
     def torch_code(self) -> str:
+        """Every PyTorch snippet, one after the other."""
         return "\n\n".join(self.torch)
 
     @property
     def keras_code(self) -> str:
+        """Every Keras snippet, one after the other."""
         return "\n\n".join(self.keras)
 
 
@@ -100,6 +102,7 @@ class _Uses:
     def add(
         self, key: str, where: str | None = None, torch: str | None = None, keras: str | None = None
     ) -> None:
+        """Record a use of concept `key` (the first use fixes its place in the order)."""
         self.items.setdefault(key, Use(key)).add(where, torch, keras)
 
 

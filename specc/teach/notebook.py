@@ -34,10 +34,7 @@ class Chunk:
 
 
 def chunks(code: str) -> list[Chunk]:
-    """The program split into cells: the preamble (docstring, imports, constants), then one per def/class.
-
-    The `if __name__ == "__main__":` block is dropped: the notebook calls main() itself.
-    """
+    """The program as cells: the preamble (imports, constants), then one per def/class; no main guard."""
     lines = code.splitlines()
     tree = ast.parse(code)
     starts: list[int] = []
@@ -75,10 +72,12 @@ def _is_main_guard(node: ast.stmt) -> bool:
 
 
 def _markdown(text: str) -> dict[str, Any]:
+    """A Markdown cell."""
     return {"cell_type": "markdown", "metadata": {}, "source": text}
 
 
 def _code(text: str) -> dict[str, Any]:
+    """A code cell that has not run yet."""
     return {"cell_type": "code", "metadata": {}, "source": text, "outputs": [], "execution_count": None}
 
 
