@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from specc import pipeline
+from specc import pipeline, summary
 from specc.diagnostics import SpeccError
 
 ROOT = Path(__file__).parent.parent
@@ -52,14 +52,20 @@ VOCAB = [
 
 
 def _check(data: str | bytes) -> None:
-    """The pipeline either returns a Program or raises SpeccError, within the time limit."""
+    """The pipeline either returns a Program or raises SpeccError, within the time limit; a
+    Program always has a summary for both targets."""
     start = time.perf_counter()
     try:
-        pipeline.load_text(data)
+        program = pipeline.load_text(data)
     except SpeccError as err:
         assert err.diagnostics, "SpeccError without diagnostics"
         for d in err.diagnostics:
             assert d.span.line >= 1 and d.span.column >= 1, d
+    else:
+        for target in ("torch", "keras"):
+            summary.render_text(program, target)
+            counts = program.model.counts(target)
+            assert counts.trainable >= 0 and counts.non_trainable >= 0
     elapsed = time.perf_counter() - start
     assert elapsed < LIMIT_S, f"{elapsed:.2f} s for {data[:200]!r}"
 
