@@ -86,7 +86,9 @@ def test_teach_comments_show_each_concept() -> None:
             assert phrase in code, (name, phrase)
 
 
-@pytest.mark.parametrize("name", ["torch", "keras"])
+@pytest.mark.parametrize(
+    "name", [pytest.param("torch", marks=pytest.mark.torch), pytest.param("keras", marks=pytest.mark.keras)]
+)
 def test_teach_program_runs(name: str, tmp_path: Path) -> None:
     need(name)
     out = tmp_path / "program.py"
@@ -104,6 +106,7 @@ def test_teach_program_runs(name: str, tmp_path: Path) -> None:
     assert (tmp_path / "run" / "metrics.json").exists()
 
 
+@pytest.mark.torch
 def test_notebook_executes(tmp_path: Path) -> None:
     need("torch")
     nbformat = pytest.importorskip("nbformat")
@@ -154,6 +157,7 @@ def build_only(code: str, tmp_path: Path) -> dict[str, int]:
     return json.loads((tmp_path / "out" / "summary.json").read_text())
 
 
+@pytest.mark.torch
 def test_torch_recipe_frozen_resnet18_new_head(tmp_path: Path) -> None:
     """The notes' PyTorch recipe: frozen resnet18, a new final layer, an optimizer over it only."""
     code = generate(ROOT / "examples" / "feature_extraction_resnet18.spec", "torch")
@@ -170,6 +174,7 @@ def test_torch_recipe_frozen_resnet18_new_head(tmp_path: Path) -> None:
     assert counts["trainable_params"] == 512 * 10 + 10
 
 
+@pytest.mark.keras
 def test_keras_recipe_resnet50_finetune(tmp_path: Path) -> None:
     """The notes' Keras recipe: ResNet50 without top, frozen, pooled, softmax head; unfreeze, 1e-5."""
     code = generate(ROOT / "examples" / "finetune_resnet50.spec", "keras")
