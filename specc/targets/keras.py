@@ -738,8 +738,67 @@ SET_TRAINABLE_BASE = """\
 """
 
 
+BATCHES = '''\
+class ShuffledBatches(keras.utils.PyDataset):
+    """Training batches in an order drawn from (seed, epoch) alone.
+
+    A resumed run therefore sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        seed: int,
+        epoch: int,
+        steps: int,
+    ) -> None:
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.seed, self.epoch, self.steps = seed, epoch - 1, steps
+        self.order = np.arange(len(x))
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def on_epoch_begin(self) -> None:
+        self.epoch += 1
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.order = rng.permutation(len(self.x))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.x[rows], self.y[rows]
+'''
+
+RECORDER = '''\
+class EpochRecorder(keras.callbacks.Callback):
+    """After each epoch: a history record, metrics.json and a checkpoint."""
+
+    def __init__(self, phase: Phase, history: list[dict], out: Path) -> None:
+        super().__init__()
+        self.phase, self.history, self.out = phase, history, out
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.began = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        record = {"epoch": epoch + 1, "stage": self.phase.name}
+        for name in ["loss", *[metric.name for metric in self.phase.metrics]]:
+            for key in (name, "val_" + name):
+                if key in logs:
+                    record[key] = float(logs[key])
+        record["seconds"] = round(time.perf_counter() - self.began, 3)
+        self.history.append(record)
+        state = {"epoch": epoch + 1, "history": self.history}
+        save_checkpoint(self.out / "checkpoint.npz", self.model, state)
+        write_json(self.out / "metrics.json", {"history": self.history})
+'''
+
+
 def _train(program: Program, plan: Plan) -> str:
-    """train(): the phases in order, one fit call per epoch, a checkpoint after each."""
+    """train(): the phases in order, one fit call each, a checkpoint after every epoch."""
     lines = [
         "def train(",
         "    model: keras.Model,",
@@ -784,10 +843,10 @@ def _train(program: Program, plan: Plan) -> str:
         "            load_optimizer(checkpoint, model)",
         "        batch_size = args.batch_size or phase.batch_size",
         "        steps = math.ceil(len(x_train) / batch_size)",
-        "        val_steps = math.ceil(len(x_val) / batch_size)",
+        "        val_steps = None",
         "        if args.max_steps:",
         "            steps = min(steps, args.max_steps)",
-        "            val_steps = min(val_steps, args.max_steps)",
+        "            val_steps = min(math.ceil(len(x_val) / batch_size), args.max_steps)",
     ]
     y_train, y_val = "y_train", "y_val"
     if plan.one_hot:
@@ -799,33 +858,155 @@ def _train(program: Program, plan: Plan) -> str:
         ]
         y_train, y_val = "targets", "val_targets"
     lines += [
-        "        for epoch in range(max(start, done), end):",
-        "            # The data order depends on (seed, epoch) only, so a resumed run sees",
-        "            # exactly the batches an uninterrupted one would.",
-        "            order = np.random.default_rng([args.seed, epoch]).permutation(len(x_train))",
-        "            began = time.perf_counter()",
-        "            result = model.fit(",
-        "                x_train[order],",
-        f"                {y_train}[order],",
-        "                batch_size=batch_size,",
-        "                epochs=epoch + 1,",
-        "                initial_epoch=epoch,",
-        "                steps_per_epoch=steps,",
-        "                shuffle=False,",
-        f"                validation_data=(x_val, {y_val}) if len(x_val) else None,",
-        "                validation_steps=val_steps if len(x_val) else None,",
-        "                callbacks=[RunProgbar(total)],",
-        "            )",
-        '            record = {"epoch": epoch + 1, "stage": phase.name}',
-        '            for name in ["loss", *[metric.name for metric in phase.metrics]]:',
-        '                for key in (name, "val_" + name):',
-        "                    if key in result.history:",
-        "                        record[key] = float(result.history[key][-1])",
-        '            record["seconds"] = round(time.perf_counter() - began, 3)',
-        "            history.append(record)",
-        '            save_checkpoint(checkpoint, model, {"epoch": epoch + 1, "history": history})',
-        '            write_json(args.out / "metrics.json", {"history": history})',
+        "        first = max(start, done)",
+        f"        batches = ShuffledBatches(x_train, {y_train}, batch_size, args.seed, first, steps)",
+        "        recorder = EpochRecorder(phase, history, args.out)",
+        "        model.fit(",
+        "            batches,",
+        "            epochs=end,",
+        "            initial_epoch=first,",
+        "            shuffle=False,  # ShuffledBatches orders the examples itself",
+        f"            validation_data=(x_val, {y_val}) if len(x_val) else None,",
+        "            validation_batch_size=batch_size,",
+        "            validation_steps=val_steps,",
+        "            callbacks=[RunProgbar(total), recorder],",
+        "        )",
         "    return history",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Portable weights: specc's own .npz layout, `<layer>/<role>` in Keras's shapes and gate order,
+# which the PyTorch target reads and writes too (docs/semantics.md).
+
+
+def _portable(program: Program, plan: Plan) -> str:
+    """model_weights, portable_weights, export_weights, import_weights and predict."""
+    model = program.model
+    base = model.base
+    gru = any(n.type == "GRU" for n in model.layers)
+    text = (
+        "def model_weights(model: keras.Model) -> dict[str, keras.Variable]:\n"
+        '    """Every weight by its portable key: `<layer>/<role>`, Keras\'s own variable names."""\n'
+        "    weights = {}\n"
+        "    for layer in model.layers:\n"
+    )
+    if base:
+        text += (
+            f"        if layer.name == {literal(plan.base_name)}:\n"
+            "            # The backbone keeps keras.applications' names and layout (torch's differs).\n"
+            "            for inner in layer.layers:\n"
+            "                for weight in inner.weights:\n"
+            '                    weights[f"base/keras/{inner.name}/{weight.name}"] = weight\n'
+            "            continue\n"
+        )
+    text += (
+        "        for weight in layer.weights:\n"
+        '            weights[f"{layer.name}/{weight.name}"] = weight\n'
+        "    return weights\n"
+    )
+    if gru:
+        text += (
+            "\n\n"
+            "def gru_names(model: keras.Model) -> list[str]:\n"
+            '    """The GRU layers: Keras keeps their two biases in one (2, 3 * units) array."""\n'
+            "    return [layer.name for layer in model.layers if isinstance(layer, keras.layers.GRU)]\n"
+        )
+    text += (
+        "\n\n"
+        "def portable_weights(model: keras.Model) -> dict[str, np.ndarray]:\n"
+        '    """The weights as arrays in the portable layout both targets read."""\n'
+        "    weights = model_weights(model)\n"
+        "    arrays = {key: keras.ops.convert_to_numpy(w) for key, w in weights.items()}\n"
+    )
+    if gru:
+        text += (
+            "    for name in gru_names(model):\n"
+            '        bias, recurrent_bias = arrays[f"{name}/bias"]\n'
+            '        arrays[f"{name}/bias"], arrays[f"{name}/recurrent_bias"] = bias, recurrent_bias\n'
+        )
+    text += (
+        "    return arrays\n"
+        "\n\n"
+        "def export_weights(model: keras.Model, path: Path) -> None:\n"
+        '    """Write the weights to an .npz in the portable layout (written atomically)."""\n'
+        "    arrays = portable_weights(model)\n"
+        '    tmp = path.with_name(path.name + ".tmp")\n'
+        '    with tmp.open("wb") as file:\n'
+        "        np.savez(file, **arrays)\n"
+        "    os.replace(tmp, path)\n"
+        "\n\n"
+        "def import_weights(model: keras.Model, path: Path) -> None:\n"
+        '    """Load an .npz in the portable layout, from either target; every weight must fit."""\n'
+        "    if not path.is_file():\n"
+        '        raise SystemExit(f"error: weights file not found: {path}")\n'
+        "    with np.load(path) as archive:\n"
+        "        arrays = {key: archive[key] for key in archive.files}\n"
+    )
+    if base:
+        text += (
+            '    if any(key.startswith("base/torch/") for key in arrays):\n'
+            "        raise SystemExit(\n"
+            f'            f"error: {{path}} holds the {base.name} backbone in torchvision\'s layout; "\n'
+            f'            "keras.applications\' {base.name} has other layers and shapes, so only "\n'
+            '            "the Keras program\'s own backbone weights load here"\n'
+            "        )\n"
+        )
+    text += (
+        "    expected = portable_weights(model)\n"
+        "    missing = sorted(expected.keys() - arrays.keys())\n"
+        "    unexpected = sorted(arrays.keys() - expected.keys())\n"
+        "    if missing or unexpected:\n"
+        "        raise SystemExit(\n"
+        '            f"error: {path} does not fit this model: "\n'
+        '            f"missing {missing[:5]}, unexpected {unexpected[:5]}"\n'
+        "        )\n"
+        "    for key, array in expected.items():\n"
+        "        if arrays[key].shape != array.shape:\n"
+        "            raise SystemExit(\n"
+        '                f"error: {path}: {key} has shape {arrays[key].shape}, "\n'
+        '                f"the model needs {array.shape}"\n'
+        "            )\n"
+    )
+    if gru:
+        text += (
+            "    for name in gru_names(model):\n"
+            '        biases = [arrays[f"{name}/bias"], arrays.pop(f"{name}/recurrent_bias")]\n'
+            '        arrays[f"{name}/bias"] = np.stack(biases)\n'
+        )
+    text += (
+        "    for key, weight in model_weights(model).items():\n"
+        "        weight.assign(arrays[key])\n"
+        "\n\n" + _predict(program, plan)
+    )
+    return text
+
+
+def _predict(program: Program, plan: Plan) -> str:
+    """predict(model, args): --predict IN.npy --predictions OUT.npy."""
+    dtype = "np.int32" if program.model.token_input else "np.float32"
+    lines = [
+        "def predict(model: keras.Model, args: argparse.Namespace) -> None:",
+        '    """Run the model on --predict (channels-last inputs) and save --predictions."""',
+        "    if args.predictions is None:",
+        '        raise SystemExit("error: --predict needs --predictions OUT.npy")',
+        "    if not args.predict.is_file():",
+        '        raise SystemExit(f"error: input file not found: {args.predict}")',
+        '    weights = args.init_weights or args.out / "weights.npz"',
+        "    if args.init_weights is None:",
+        "        import_weights(model, weights)",
+        f"    inputs = np.load(args.predict).astype({dtype}).reshape(-1, *INPUT_SHAPE)",
+        "    batch_size = args.batch_size or make_phases()[0].batch_size",
+    ]
+    if plan.logits:
+        lines.append(f"    # The model returns logits (the loss fuses the {plan.logits}).")
+        lines.append("    outputs = predictor(model).predict(inputs, batch_size=batch_size, verbose=0)")
+    else:
+        lines.append("    outputs = model.predict(inputs, batch_size=batch_size, verbose=0)")
+    lines += [
+        "    np.save(args.predictions, outputs)",
+        '    print(f"predictions of the weights in {weights} -> {args.predictions}")',
     ]
     return "\n".join(lines) + "\n"
 
@@ -845,16 +1026,27 @@ def main(argv: list[str] | None = None) -> None:
     backend = keras.config.backend()
     print(f"device: {{device}} ({{backend}} backend), precision: {{precision}}")
     keras.utils.set_random_seed(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    prepare_out(args.out)
     # Keras places work itself; only --device cpu needs pinning.
     place = keras.device("cpu") if device == "cpu" else contextlib.nullcontext()
     with place:
         model = {build}
+        if args.init_weights:
+            import_weights(model, args.init_weights)
+        if args.predict:
+            predict(model, args)
+            return
         if args.build_only:
             write_summary(model, args.out / "summary.json")
+            if args.export_weights:
+                export_weights(model, args.export_weights)
             return
         history = train(model, {load}, args)
     model.save_weights(args.out / "model.weights.h5")
+    # The portable copy that --init-weights and --predict read, in either target.
+    export_weights(model, args.out / "weights.npz")
+    if args.export_weights:
+        export_weights(model, args.export_weights)
     plot_history(history, args.out / "history.png")
     if history:
         print("final:", format_record(history[-1]))
@@ -947,10 +1139,11 @@ def emit(program: Program, options: EmitOptions) -> str:
         pieces.append(_predictor(plan))
     pieces.append(_phase_class(plan))
     pieces.append(_phases(program, plan))
+    pieces.append(_portable(program, plan))
     if plan.stages:
         trainable = SET_TRAINABLE + (SET_TRAINABLE_BASE if program.model.base is not None else "")
         pieces.append(trainable)
-    pieces += [PROGBAR, CHECKPOINT, SUMMARY, _train(program, plan), _main(program, plan)]
+    pieces += [PROGBAR, BATCHES, RECORDER, CHECKPOINT, SUMMARY, _train(program, plan), _main(program, plan)]
     text = shared.header(program, "Keras 3")
     text += "\n" + shared.import_block(imports)
     text += "\n" + constants

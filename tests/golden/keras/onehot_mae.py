@@ -76,6 +76,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path(__file__).resolve().parent,
         help="folder that relative data paths in the spec start from",
     )
+    parser.add_argument(
+        "--init-weights",
+        type=Path,
+        help="start from these weights (.npz in specc's portable layout)",
+    )
+    parser.add_argument(
+        "--export-weights",
+        type=Path,
+        help="write the weights to this .npz (after building with --build-only)",
+    )
+    parser.add_argument(
+        "--predict", type=Path, help="an .npy of inputs to run the model on, then exit"
+    )
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        help="where --predict writes the outputs (.npy)",
+    )
     return parser.parse_args(argv)
 
 
@@ -111,6 +129,21 @@ def write_json(path: Path, data: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def prepare_out(out: Path) -> None:
+    """Create --out and write there now: a bad or full folder fails before training."""
+    probe = out / ".write-test"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with probe.open("wb") as file:
+            file.write(bytes(65536))
+            file.flush()
+            os.fsync(file.fileno())
+        probe.unlink()
+    except OSError as error:
+        message = f"error: cannot write to --out {out}: {error.strerror}"
+        raise SystemExit(message) from None
 
 
 def format_record(record: dict[str, float | int | str]) -> str:
@@ -256,6 +289,62 @@ class RunProgbar(keras.callbacks.ProgbarLogger):
         super().set_params({**params, "epochs": self.run_epochs})
 
 
+class ShuffledBatches(keras.utils.PyDataset):
+    """Training batches in an order drawn from (seed, epoch) alone.
+
+    A resumed run therefore sees exactly the batches an uninterrupted run would.
+    """
+
+    def __init__(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        seed: int,
+        epoch: int,
+        steps: int,
+    ) -> None:
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self.seed, self.epoch, self.steps = seed, epoch - 1, steps
+        self.order = np.arange(len(x))
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def on_epoch_begin(self) -> None:
+        self.epoch += 1
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.order = rng.permutation(len(self.x))
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.x[rows], self.y[rows]
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """After each epoch: a history record, metrics.json and a checkpoint."""
+
+    def __init__(self, phase: Phase, history: list[dict], out: Path) -> None:
+        super().__init__()
+        self.phase, self.history, self.out = phase, history, out
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.began = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        record = {"epoch": epoch + 1, "stage": self.phase.name}
+        for name in ["loss", *[metric.name for metric in self.phase.metrics]]:
+            for key in (name, "val_" + name):
+                if key in logs:
+                    record[key] = float(logs[key])
+        record["seconds"] = round(time.perf_counter() - self.began, 3)
+        self.history.append(record)
+        state = {"epoch": epoch + 1, "history": self.history}
+        save_checkpoint(self.out / "checkpoint.npz", self.model, state)
+        write_json(self.out / "metrics.json", {"history": self.history})
+
+
 def save_checkpoint(path: Path, model: keras.Model, state: dict) -> None:
     """Every variable of the model and optimizer plus the run state, written atomically.
 
@@ -338,40 +427,27 @@ def train(
             load_optimizer(checkpoint, model)
         batch_size = args.batch_size or phase.batch_size
         steps = math.ceil(len(x_train) / batch_size)
-        val_steps = math.ceil(len(x_val) / batch_size)
+        val_steps = None
         if args.max_steps:
             steps = min(steps, args.max_steps)
-            val_steps = min(val_steps, args.max_steps)
+            val_steps = min(math.ceil(len(x_val) / batch_size), args.max_steps)
         targets, val_targets = y_train, y_val
         if phase.one_hot:
             targets = keras.utils.to_categorical(y_train, CLASSES)
             val_targets = keras.utils.to_categorical(y_val, CLASSES)
-        for epoch in range(max(start, done), end):
-            # The data order depends on (seed, epoch) only, so a resumed run sees
-            # exactly the batches an uninterrupted one would.
-            order = np.random.default_rng([args.seed, epoch]).permutation(len(x_train))
-            began = time.perf_counter()
-            result = model.fit(
-                x_train[order],
-                targets[order],
-                batch_size=batch_size,
-                epochs=epoch + 1,
-                initial_epoch=epoch,
-                steps_per_epoch=steps,
-                shuffle=False,
-                validation_data=(x_val, val_targets) if len(x_val) else None,
-                validation_steps=val_steps if len(x_val) else None,
-                callbacks=[RunProgbar(total)],
-            )
-            record = {"epoch": epoch + 1, "stage": phase.name}
-            for name in ["loss", *[metric.name for metric in phase.metrics]]:
-                for key in (name, "val_" + name):
-                    if key in result.history:
-                        record[key] = float(result.history[key][-1])
-            record["seconds"] = round(time.perf_counter() - began, 3)
-            history.append(record)
-            save_checkpoint(checkpoint, model, {"epoch": epoch + 1, "history": history})
-            write_json(args.out / "metrics.json", {"history": history})
+        first = max(start, done)
+        batches = ShuffledBatches(x_train, targets, batch_size, args.seed, first, steps)
+        recorder = EpochRecorder(phase, history, args.out)
+        model.fit(
+            batches,
+            epochs=end,
+            initial_epoch=first,
+            shuffle=False,  # ShuffledBatches orders the examples itself
+            validation_data=(x_val, val_targets) if len(x_val) else None,
+            validation_batch_size=batch_size,
+            validation_steps=val_steps,
+            callbacks=[RunProgbar(total), recorder],
+        )
     return history
 
 
@@ -383,7 +459,7 @@ def main(argv: list[str] | None = None) -> None:
     backend = keras.config.backend()
     print(f"device: {device} ({backend} backend), precision: {precision}")
     keras.utils.set_random_seed(args.seed)
-    args.out.mkdir(parents=True, exist_ok=True)
+    prepare_out(args.out)
     # Keras places work itself; only --device cpu needs pinning.
     place = keras.device("cpu") if device == "cpu" else contextlib.nullcontext()
     with place:
