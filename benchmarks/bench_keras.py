@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The idiomatic program: what a Keras user writes by hand for the same data and model, with Keras's
 # defaults wherever the spec leaves a choice (shuffle=True, jit_compile="auto").
-HAND = '''\
+HAND = """\
 import json
 import sys
 import time
@@ -68,7 +68,7 @@ model.fit(
     validation_data=(x[val].reshape(SHAPE), y[val]), callbacks=[clock],
 )
 json.dump({"seconds": clock.ends[-1] - clock.ends[0], "train": len(train)}, open(out, "w"))
-'''
+"""
 
 MODELS = {
     "digits_mlp": (
@@ -120,13 +120,16 @@ def hand(program: Path, epochs: int, out: Path, backend: str, jit: str) -> float
 
 def main() -> None:
     """Print a table of throughputs and ratios."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backend", default="tensorflow")
     args = parser.parse_args()
     print(f"backend {args.backend}, {args.epochs} epochs, median of {args.repeats} alternating runs")
-    print(f"{'model':<16} {'generated':>10} {'hand (jit off)':>15} {'ratio':>6} {'hand (auto)':>12} {'ratio':>6}")
+    columns = ("generated", "hand (jit off)", "ratio", "hand (auto)", "ratio")
+    print(f"{'model':<16} {columns[0]:>10} {columns[1]:>15} {columns[2]:>6} {columns[3]:>12} {columns[4]:>6}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for name, (model, shape) in MODELS.items():
