@@ -128,8 +128,6 @@ def test_corpus_covers_every_front_end_code() -> None:
     tested in test_frontend)."""
     covered = {code for path in INVALID for code, *_ in expectation(path).diagnostics}
     wanted = {c for c in CODES if re.fullmatch(r"SPC[0-3]\d\d", c)} - {"SPC015"}
-    # SPC302 needs a layer some target cannot express; none exists while both targets emit all.
-    wanted.discard("SPC302")
     assert wanted - covered == set()
 
 
