@@ -23,9 +23,24 @@ def _audited(emit: Callable[..., str]) -> Callable[..., str]:
     return wrapper
 
 
+def _import_torchvision_first() -> None:
+    """Import torchvision before anything imports keras: the other order segfaults in one process.
+
+    (keras/TensorFlow first, then torchvision -> torch._dynamo -> triton crashes with SIGSEGV on
+    torch 2.14 + TensorFlow 2.21; torchvision first is fine.) Tests that use both frameworks in the
+    pytest process would otherwise crash the whole run depending on test order.
+    """
+    from importlib.util import find_spec
+
+    if find_spec("torchvision") is not None:
+        import_module("torchvision")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before test modules import `emit`, replace each target's with the audited one."""
     from specc.targets import TARGETS
+
+    _import_torchvision_first()
 
     for name in TARGETS:
         try:
