@@ -152,3 +152,15 @@ def test_examples_are_valid() -> None:
     assert examples
     for path in examples:
         pipeline.load(path)
+
+
+def test_cli_reports_the_whole_invalid_corpus_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """One `specc check --format json` over the folder: exit 1, and every file's errors are there."""
+    from specc import cli
+
+    assert cli.main(["check", "--format", "json", "--no-lint", str(CORPUS / "invalid")]) == 1
+    document = json.loads(capsys.readouterr().out)
+    files = {Path(d["file"]).name for d in document["diagnostics"] if d["severity"] == "error"}
+    # Files that need a target's compile checks or lowered limits pass `specc check` as it is.
+    front_end = {p.name for p in INVALID if not expectation(p).targets and not expectation(p).limits}
+    assert front_end <= files
