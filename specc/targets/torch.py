@@ -896,8 +896,13 @@ def loss_expr(f: Facts, loss: Loss) -> tuple[str, set[str], str]:
     if loss.labels in ("sparse", "onehot"):
         if fused:
             arg = f"label_smoothing={literal(smoothing)}" if smoothing else ""
-            what = "categorical" if loss.labels == "onehot" else "sparse categorical"
-            return f"nn.CrossEntropyLoss({arg})", set(), f"{what} cross-entropy on logits"
+            if loss.labels == "onehot":
+                # Against class ids torch computes exactly the one-hot (and smoothed one-hot)
+                # form, without building the one-hot tensor.
+                what = "categorical cross-entropy on logits (class ids = one-hot)"
+            else:
+                what = "sparse categorical cross-entropy on logits"
+            return f"nn.CrossEntropyLoss({arg})", set(), what
         arg = f"label_smoothing={literal(smoothing)}" if smoothing else ""
         return (
             f"ProbabilityCrossEntropy({arg})",
