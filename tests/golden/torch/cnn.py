@@ -88,7 +88,7 @@ def build_model() -> nn.Sequential:
 
 
 def build_loss() -> nn.Module:
-    """The training loss: categorical cross-entropy on logits."""
+    """The training loss: categorical cross-entropy on logits (class ids = one-hot)."""
     return nn.CrossEntropyLoss(label_smoothing=0.1)
 
 
