@@ -888,7 +888,7 @@ def _portable(program: Program, plan: Plan) -> str:
     gru = any(n.type == "GRU" for n in model.layers)
     text = (
         "def model_weights(model: keras.Model) -> dict[str, keras.Variable]:\n"
-        '    """Every weight by its portable key: `<layer>/<role>`, Keras\'s own variable names."""\n'
+        '    """Every weight by its portable key: `<layer>/<Keras variable name>`."""\n'
         "    weights = {}\n"
         "    for layer in model.layers:\n"
     )
@@ -918,16 +918,18 @@ def _portable(program: Program, plan: Plan) -> str:
         "def portable_weights(model: keras.Model) -> dict[str, np.ndarray]:\n"
         '    """The weights as arrays in the portable layout both targets read."""\n'
         "    weights = model_weights(model)\n"
-        "    arrays = {key: keras.ops.convert_to_numpy(w) for key, w in weights.items()}\n"
     )
     if gru:
         text += (
+            "    arrays = {key: keras.ops.convert_to_numpy(w) for key, w in weights.items()}\n"
             "    for name in gru_names(model):\n"
             '        bias, recurrent_bias = arrays[f"{name}/bias"]\n'
             '        arrays[f"{name}/bias"], arrays[f"{name}/recurrent_bias"] = bias, recurrent_bias\n'
+            "    return arrays\n"
         )
+    else:
+        text += "    return {key: keras.ops.convert_to_numpy(w) for key, w in weights.items()}\n"
     text += (
-        "    return arrays\n"
         "\n\n"
         "def export_weights(model: keras.Model, path: Path) -> None:\n"
         '    """Write the weights to an .npz in the portable layout (written atomically)."""\n'
@@ -938,7 +940,7 @@ def _portable(program: Program, plan: Plan) -> str:
         "    os.replace(tmp, path)\n"
         "\n\n"
         "def import_weights(model: keras.Model, path: Path) -> None:\n"
-        '    """Load an .npz in the portable layout, from either target; every weight must fit."""\n'
+        '    """Load a portable .npz written by either target; every weight must fit."""\n'
         "    if not path.is_file():\n"
         '        raise SystemExit(f"error: weights file not found: {path}")\n'
         "    with np.load(path) as archive:\n"
@@ -948,9 +950,9 @@ def _portable(program: Program, plan: Plan) -> str:
         text += (
             '    if any(key.startswith("base/torch/") for key in arrays):\n'
             "        raise SystemExit(\n"
-            f'            f"error: {{path}} holds the {base.name} backbone in torchvision\'s layout; "\n'
-            f'            "keras.applications\' {base.name} has other layers and shapes, so only "\n'
-            '            "the Keras program\'s own backbone weights load here"\n'
+            f'            f"error: {{path}} holds torchvision\'s {base.name} backbone; "\n'
+            '            "keras.applications\' has other layers and shapes, so only weights "\n'
+            '            "exported by the Keras program load into its backbone"\n'
             "        )\n"
         )
     text += (

@@ -1496,6 +1496,330 @@ def emit_fit(f: Facts) -> str:
     return text
 
 
+# --------------------------------------------------------------------------------------------
+# Portable weights: specc's own .npz layout, `<layer>/<role>` in Keras's shapes and gate order,
+# so a model trained by one target loads into the other (docs/semantics.md).
+
+
+def _portable_types(f: Facts) -> set[str]:
+    """The spec's weighted layer types (BatchNormalization as nn.BatchNorm1d/2d/3d)."""
+    types = set()
+    for node in f.program.model.layers:
+        if node.type == "BatchNormalization":
+            types.add(f"nn.BatchNorm{max(len(node.in_shape) - 1, 1)}d")
+        else:
+            types.add(node.type)
+    return types
+
+
+def _kinds(names: list[str]) -> str:
+    """One class, or a tuple of classes, for isinstance."""
+    return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+
+
+def emit_portable(f: Facts) -> str:
+    """export_weights / import_weights in the portable layout, and predict."""
+    types = _portable_types(f)
+    classes = (("Dense", "nn.Linear"), ("Conv1D", "nn.Conv1d"), ("Conv2D", "nn.Conv2d"))
+    kernels = [c for t, c in classes if t in types]
+    norms = sorted(t for t in types if t.startswith("nn.BatchNorm"))
+    rnns = [t for t in ("SimpleRNN", "LSTM", "GRU") if t in types]
+    get: list[str] = []
+    put: list[str] = []
+    if "nn.Linear" in kernels:
+        get.append(
+            "isinstance(module, nn.Linear):\n"
+            '        arrays = {"kernel": module.weight.T}  # (out, in) -> (in, out)\n'
+        )
+        put.append('isinstance(module, nn.Linear):\n        module.weight.copy_(arrays["kernel"].T)\n')
+    convs = [c for c in kernels if c != "nn.Linear"]
+    if convs:
+        get.append(
+            f"isinstance(module, {_kinds(convs)}):\n"
+            "        # (out, in, *window) -> (*window, in, out)\n"
+            "        window = range(2, module.weight.dim())\n"
+            '        arrays = {"kernel": module.weight.permute(*window, 1, 0)}\n'
+        )
+        put.append(
+            f"isinstance(module, {_kinds(convs)}):\n"
+            "        # (*window, in, out) -> (out, in, *window)\n"
+            '        window = range(arrays["kernel"].dim() - 2)\n'
+            '        module.weight.copy_(arrays["kernel"].permute(-1, -2, *window))\n'
+        )
+    if norms:
+        get.append(
+            f"isinstance(module, {_kinds(norms)}):\n"
+            "        return {\n"
+            '            "gamma": module.weight,\n'
+            '            "beta": module.bias,\n'
+            '            "moving_mean": module.running_mean,\n'
+            '            "moving_variance": module.running_var,\n'
+            "        }\n"
+        )
+        put.append(
+            f"isinstance(module, {_kinds(norms)}):\n"
+            '        module.weight.copy_(arrays["gamma"])\n'
+            '        module.bias.copy_(arrays["beta"])\n'
+            '        module.running_mean.copy_(arrays["moving_mean"])\n'
+            '        module.running_var.copy_(arrays["moving_variance"])\n'
+        )
+    if "LayerNormalization" in types:
+        get.append(
+            "isinstance(module, nn.LayerNorm):\n"
+            '        return {"gamma": module.weight, "beta": module.bias}\n'
+        )
+        put.append(
+            "isinstance(module, nn.LayerNorm):\n"
+            '        module.weight.copy_(arrays["gamma"])\n'
+            '        module.bias.copy_(arrays["beta"])\n'
+        )
+    if "Embedding" in types:
+        get.append('isinstance(module, nn.Embedding):\n        return {"embeddings": module.weight}\n')
+        put.append('isinstance(module, nn.Embedding):\n        module.weight.copy_(arrays["embeddings"])\n')
+    if rnns:
+        get.append("isinstance(module, Recurrent):\n        return recurrent_arrays(module.rnn)\n")
+        put.append("isinstance(module, Recurrent):\n        set_recurrent_arrays(module.rnn, arrays)\n")
+    text = ""
+    if rnns:
+        text += _emit_recurrent_portable(rnns) + "\n\n"
+    text += (
+        "def portable_arrays(module: nn.Module) -> dict[str, torch.Tensor]:\n"
+        '    """One layer\'s weights by role, in Keras\'s shapes (specc\'s portable layout)."""\n'
+    )
+    for i, branch in enumerate(get):
+        text += ("    if " if i == 0 else "    elif ") + branch
+    if kernels:
+        text += (
+            "    else:\n"
+            "        return {}  # no weights: an activation, pooling, dropout, ...\n"
+            "    if module.bias is not None:\n"
+            '        arrays["bias"] = module.bias\n'
+            "    return arrays\n"
+        )
+    else:
+        text += "    return {}  # no weights: an activation, pooling, dropout, ...\n"
+    text += (
+        "\n\n"
+        "def set_portable_arrays(module: nn.Module, arrays: dict[str, torch.Tensor]) -> None:\n"
+        '    """Copy one layer\'s portable arrays into it: the inverse of portable_arrays."""\n'
+    )
+    for i, branch in enumerate(put):
+        text += ("    if " if i == 0 else "    elif ") + branch
+    if kernels:
+        text += (
+            f"    if isinstance(module, {_kinds(kernels)}) and module.bias is not None:\n"
+            '        module.bias.copy_(arrays["bias"])\n'
+        )
+    text += "\n\n" + _emit_weights_io(f) + "\n\n" + _emit_predict(f)
+    return text
+
+
+def _emit_recurrent_portable(rnns: list[str]) -> str:
+    """recurrent_arrays / set_recurrent_arrays: torch's RNN weights <-> Keras's."""
+    gru = "GRU" in rnns
+    plain = [t for t in rnns if t != "GRU"]
+    text = ""
+    if gru:
+        text += (
+            "def swap_gates(tensor: torch.Tensor) -> torch.Tensor:\n"
+            '    """GRU gate blocks (r, z, n) <-> (z, r, h): torch\'s order <-> Keras\'s."""\n'
+            "    reset, update, new = tensor.chunk(3)\n"
+            "    return torch.cat([update, reset, new])\n"
+            "\n\n"
+        )
+    text += (
+        "def recurrent_arrays(rnn: nn.RNNBase) -> dict[str, torch.Tensor]:\n"
+        '    """kernel (in, gates * units), recurrent_kernel and bias, as Keras stores them."""\n'
+    )
+
+    def gru_get(pad: str) -> str:
+        return (
+            f"{pad}# Keras's GRU (reset_after=True) keeps torch's two biases apart.\n"
+            f"{pad}return {{\n"
+            f'{pad}    "kernel": swap_gates(rnn.weight_ih_l0).T,\n'
+            f'{pad}    "recurrent_kernel": swap_gates(rnn.weight_hh_l0).T,\n'
+            f'{pad}    "bias": swap_gates(rnn.bias_ih_l0),\n'
+            f'{pad}    "recurrent_bias": swap_gates(rnn.bias_hh_l0),\n'
+            f"{pad}}}\n"
+        )
+
+    plain_get = (
+        "    # LSTM gates are (i, f, g, o) in torch and (i, f, c, o) in Keras: the same order.\n"
+        if "LSTM" in plain
+        else ""
+    ) + (
+        "    # Keras has one bias where torch has two that are always added: store the sum.\n"
+        "    return {\n"
+        '        "kernel": rnn.weight_ih_l0.T,\n'
+        '        "recurrent_kernel": rnn.weight_hh_l0.T,\n'
+        '        "bias": rnn.bias_ih_l0 + rnn.bias_hh_l0,\n'
+        "    }\n"
+    )
+    if gru and plain:
+        text += "    if isinstance(rnn, nn.GRU):\n" + gru_get(" " * 8) + plain_get
+    else:
+        text += gru_get(" " * 4) if gru else plain_get
+    text += (
+        "\n\n"
+        "def set_recurrent_arrays(rnn: nn.RNNBase, arrays: dict[str, torch.Tensor]) -> None:\n"
+        '    """Copy Keras-layout RNN arrays into torch\'s: the inverse of recurrent_arrays."""\n'
+    )
+
+    def gru_put(pad: str) -> str:
+        return (
+            f'{pad}rnn.weight_ih_l0.copy_(swap_gates(arrays["kernel"].T))\n'
+            f'{pad}rnn.weight_hh_l0.copy_(swap_gates(arrays["recurrent_kernel"].T))\n'
+            f'{pad}rnn.bias_ih_l0.copy_(swap_gates(arrays["bias"]))\n'
+            f'{pad}rnn.bias_hh_l0.copy_(swap_gates(arrays["recurrent_bias"]))\n'
+        )
+
+    plain_put = (
+        '    rnn.weight_ih_l0.copy_(arrays["kernel"].T)\n'
+        '    rnn.weight_hh_l0.copy_(arrays["recurrent_kernel"].T)\n'
+        '    rnn.bias_ih_l0.copy_(arrays["bias"])\n'
+        "    rnn.bias_hh_l0.zero_()  # the sum is all that matters\n"
+    )
+    if gru and plain:
+        text += "    if isinstance(rnn, nn.GRU):\n" + gru_put(" " * 8) + "        return\n" + plain_put
+    else:
+        text += gru_put(" " * 4) if gru else plain_put
+    return text
+
+
+def _emit_weights_io(f: Facts) -> str:
+    """portable_weights, export_weights and import_weights for the whole model."""
+    base = f.program.model.base
+    layers = "model.head" if base else "model"
+    text = (
+        "def portable_weights(model: nn.Module) -> dict[str, torch.Tensor]:\n"
+        '    """Every weight as `<layer>/<role>`: the portable layout both targets read."""\n'
+        "    weights = {}\n"
+        f"    for name, module in {layers}.named_children():\n"
+        "        for role, tensor in portable_arrays(module).items():\n"
+        '            weights[f"{name}/{role}"] = tensor\n'
+    )
+    if base:
+        text += (
+            "    # The backbone keeps torchvision's own names and layout (Keras's differs).\n"
+            "    for key, tensor in model.base.state_dict().items():\n"
+            '        weights[f"base/torch/{key}"] = tensor\n'
+        )
+    text += (
+        "    return weights\n"
+        "\n\n"
+        "def export_weights(model: nn.Module, path: Path) -> None:\n"
+        '    """Write the weights to an .npz in the portable layout (written atomically)."""\n'
+        "    weights = portable_weights(model)\n"
+        "    arrays = {key: tensor.detach().cpu().numpy() for key, tensor in weights.items()}\n"
+        '    tmp = path.with_name(path.name + ".tmp")\n'
+        '    with tmp.open("wb") as file:\n'
+        "        np.savez(file, **arrays)\n"
+        "    os.replace(tmp, path)\n"
+        "\n\n"
+        "@torch.no_grad()\n"
+        "def import_weights(model: nn.Module, path: Path) -> None:\n"
+        '    """Load a portable .npz written by either target; every weight must fit."""\n'
+        "    if not path.is_file():\n"
+        '        raise SystemExit(f"error: weights file not found: {path}")\n'
+        "    with np.load(path) as archive:\n"
+        "        arrays = {key: torch.from_numpy(archive[key]) for key in archive.files}\n"
+    )
+    if base:
+        text += (
+            '    if any(key.startswith("base/keras/") for key in arrays):\n'
+            "        raise SystemExit(\n"
+            f'            f"error: {{path}} holds keras.applications\' {base.name} backbone; "\n'
+            '            "torchvision\'s has other layers and shapes, so only weights "\n'
+            '            "exported by the PyTorch program load into its backbone"\n'
+            "        )\n"
+        )
+    text += (
+        "    expected = portable_weights(model)\n"
+        "    missing = sorted(expected.keys() - arrays.keys())\n"
+        "    unexpected = sorted(arrays.keys() - expected.keys())\n"
+        "    if missing or unexpected:\n"
+        "        raise SystemExit(\n"
+        '            f"error: {path} does not fit this model: "\n'
+        '            f"missing {missing[:5]}, unexpected {unexpected[:5]}"\n'
+        "        )\n"
+        "    for key, tensor in expected.items():\n"
+        "        if arrays[key].shape != tensor.shape:\n"
+        "            raise SystemExit(\n"
+        '                f"error: {path}: {key} has shape {tuple(arrays[key].shape)}, "\n'
+        '                f"the model needs {tuple(tensor.shape)}"\n'
+        "            )\n"
+        f"    for name, module in {layers}.named_children():\n"
+        '        roles = {role: arrays[f"{name}/{role}"] for role in portable_arrays(module)}\n'
+        "        if roles:\n"
+        "            set_portable_arrays(module, roles)\n"
+    )
+    if base:
+        text += (
+            '    prefix = "base/torch/"\n'
+            "    state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}\n"
+            "    model.base.load_state_dict(state)\n"
+        )
+    return text
+
+
+def _emit_predict(f: Facts) -> str:
+    """predict(model, args): --predict IN.npy --predictions OUT.npy."""
+    model = f.program.model
+    lines = [
+        "@torch.no_grad()",
+        "def predict(model: nn.Module, args: argparse.Namespace) -> None:",
+        '    """Run the model on --predict (channels-last inputs) and save --predictions."""',
+        "    if args.predictions is None:",
+        '        raise SystemExit("error: --predict needs --predictions OUT.npy")',
+        "    if not args.predict.is_file():",
+        '        raise SystemExit(f"error: input file not found: {args.predict}")',
+        '    weights = args.init_weights or args.out / "weights.npz"',
+        "    if args.init_weights is None:",
+        "        import_weights(model, weights)",
+        "    model.eval()",
+        "    device = next(model.parameters()).device",
+    ]
+    if f.images:
+        lines += [
+            f"    size = (*IMAGE_SIZE, {literal(model.input_shape[-1])})",
+            "    # 0-255 pixels, prepared as load_images prepares the images it reads.",
+            "    inputs = torch.from_numpy(np.load(args.predict).astype(np.float32))",
+            "    inputs = inputs.reshape(-1, *size).movedim(-1, 1) / 255",
+        ]
+        if model.base:
+            lines += [
+                "    mean = torch.tensor(IMAGENET_MEAN).reshape(1, -1, 1, 1)",
+                "    std = torch.tensor(IMAGENET_STD).reshape(1, -1, 1, 1)",
+                "    inputs = (inputs - mean) / std",
+            ]
+    else:
+        dtype = "np.int64" if model.token_input else "np.float32"
+        lines.append(f"    array = np.load(args.predict).astype({dtype}).reshape(-1, *INPUT_SHAPE)")
+        if f.net.input_channels_first:
+            lines.append("    inputs = torch.from_numpy(array).movedim(-1, 1)  # channels first")
+        else:
+            lines.append("    inputs = torch.from_numpy(array)")
+    lines += [
+        "    batch_size = args.batch_size or PHASES[0].batch_size",
+        "    outputs = []",
+        "    for start in range(0, len(inputs), batch_size):",
+        "        batch = model(inputs[start : start + batch_size].to(device)).float()",
+    ]
+    strip = f.net.strip
+    if strip is not None:
+        activation = strip.layer.activation_name
+        function = "torch.softmax(batch, dim=-1)" if activation == "softmax" else "torch.sigmoid(batch)"
+        lines.append(f"        # The model returns logits (the loss fuses the {activation}).")
+        lines.append(f"        outputs.append({function}.cpu().numpy())")
+    else:
+        lines.append("        outputs.append(batch.cpu().numpy())")
+    lines += [
+        "    np.save(args.predictions, np.concatenate(outputs))",
+        '    print(f"predictions of the weights in {weights} -> {args.predictions}")',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def emit_main(f: Facts) -> str:
     """`main(argv)`: parse the command line, build, load the data, fit, save."""
     program = f.program
@@ -1514,9 +1838,16 @@ def emit_main(f: Facts) -> str:
         "    prepare_out(args.out)\n"
         f"    model = {build_call}.to(device)\n"
         + ("    set_trainable(model, PHASES[0])\n" if f.freezing else "")
-        + "    if args.build_only:\n"
+        + "    if args.init_weights:\n"
+        "        import_weights(model, args.init_weights)\n"
+        "    if args.predict:\n"
+        "        predict(model, args)\n"
+        "        return\n"
+        "    if args.build_only:\n"
         '        write_json(args.out / "summary.json", parameter_counts(model))\n'
         "        print(f\"wrote {args.out / 'summary.json'}\")\n"
+        "        if args.export_weights:\n"
+        "            export_weights(model, args.export_weights)\n"
         "        return\n"
         '    if device.type == "cuda":\n'
         "        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick kernels\n"
@@ -1536,6 +1867,10 @@ def emit_main(f: Facts) -> str:
     text += (
         "    history = fit(model, train_split, val_split, args, dtype)\n"
         "    weights = save_weights(model, args.out)\n"
+        "    # The portable copy that --init-weights and --predict read, in either target.\n"
+        '    export_weights(model, args.out / "weights.npz")\n'
+        "    if args.export_weights:\n"
+        "        export_weights(model, args.export_weights)\n"
         '    plot_history(history, args.out / "history.png")\n'
         "    final = history[-1]\n"
         '    scores = {k: v for k, v in final.items() if k.startswith("val_")} or final\n'
@@ -1586,6 +1921,7 @@ def emit(program: Program, options: EmitOptions) -> str:
         READ_WEIGHTS if program.model.base and program.model.base.backbone.weights_file else "",
         emit_build_model(f),
         emit_freezing(f),
+        emit_portable(f),
         loss_text,
         emit_build_optimizer(f),
         emit_regularization(f),

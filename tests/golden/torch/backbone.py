@@ -126,6 +126,107 @@ def keep_frozen_batchnorm_in_eval(model: nn.Module) -> None:
             module.eval()
 
 
+def portable_arrays(module: nn.Module) -> dict[str, torch.Tensor]:
+    """One layer's weights by role, in Keras's shapes (specc's portable layout)."""
+    if isinstance(module, nn.Linear):
+        arrays = {"kernel": module.weight.T}  # (out, in) -> (in, out)
+    else:
+        return {}  # no weights: an activation, pooling, dropout, ...
+    if module.bias is not None:
+        arrays["bias"] = module.bias
+    return arrays
+
+
+def set_portable_arrays(module: nn.Module, arrays: dict[str, torch.Tensor]) -> None:
+    """Copy one layer's portable arrays into it: the inverse of portable_arrays."""
+    if isinstance(module, nn.Linear):
+        module.weight.copy_(arrays["kernel"].T)
+    if isinstance(module, nn.Linear) and module.bias is not None:
+        module.bias.copy_(arrays["bias"])
+
+
+def portable_weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Every weight as `<layer>/<role>`: the portable layout both targets read."""
+    weights = {}
+    for name, module in model.head.named_children():
+        for role, tensor in portable_arrays(module).items():
+            weights[f"{name}/{role}"] = tensor
+    # The backbone keeps torchvision's own names and layout (Keras's differs).
+    for key, tensor in model.base.state_dict().items():
+        weights[f"base/torch/{key}"] = tensor
+    return weights
+
+
+def export_weights(model: nn.Module, path: Path) -> None:
+    """Write the weights to an .npz in the portable layout (written atomically)."""
+    weights = portable_weights(model)
+    arrays = {key: tensor.detach().cpu().numpy() for key, tensor in weights.items()}
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as file:
+        np.savez(file, **arrays)
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def import_weights(model: nn.Module, path: Path) -> None:
+    """Load a portable .npz written by either target; every weight must fit."""
+    if not path.is_file():
+        raise SystemExit(f"error: weights file not found: {path}")
+    with np.load(path) as archive:
+        arrays = {key: torch.from_numpy(archive[key]) for key in archive.files}
+    if any(key.startswith("base/keras/") for key in arrays):
+        raise SystemExit(
+            f"error: {path} holds keras.applications' resnet18 backbone; "
+            "torchvision's has other layers and shapes, so only weights "
+            "exported by the PyTorch program load into its backbone"
+        )
+    expected = portable_weights(model)
+    missing = sorted(expected.keys() - arrays.keys())
+    unexpected = sorted(arrays.keys() - expected.keys())
+    if missing or unexpected:
+        raise SystemExit(
+            f"error: {path} does not fit this model: "
+            f"missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    for key, tensor in expected.items():
+        if arrays[key].shape != tensor.shape:
+            raise SystemExit(
+                f"error: {path}: {key} has shape {tuple(arrays[key].shape)}, "
+                f"the model needs {tuple(tensor.shape)}"
+            )
+    for name, module in model.head.named_children():
+        roles = {role: arrays[f"{name}/{role}"] for role in portable_arrays(module)}
+        if roles:
+            set_portable_arrays(module, roles)
+    prefix = "base/torch/"
+    state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+    model.base.load_state_dict(state)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, args: argparse.Namespace) -> None:
+    """Run the model on --predict (channels-last inputs) and save --predictions."""
+    if args.predictions is None:
+        raise SystemExit("error: --predict needs --predictions OUT.npy")
+    if not args.predict.is_file():
+        raise SystemExit(f"error: input file not found: {args.predict}")
+    weights = args.init_weights or args.out / "weights.npz"
+    if args.init_weights is None:
+        import_weights(model, weights)
+    model.eval()
+    device = next(model.parameters()).device
+    array = np.load(args.predict).astype(np.float32).reshape(-1, *INPUT_SHAPE)
+    inputs = torch.from_numpy(array).movedim(-1, 1)  # channels first
+    batch_size = args.batch_size or PHASES[0].batch_size
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        batch = model(inputs[start : start + batch_size].to(device)).float()
+        # The model returns logits (the loss fuses the softmax).
+        outputs.append(torch.softmax(batch, dim=-1).cpu().numpy())
+    np.save(args.predictions, np.concatenate(outputs))
+    print(f"predictions of the weights in {weights} -> {args.predictions}")
+
+
 def build_loss() -> nn.Module:
     """The training loss: sparse categorical cross-entropy on logits."""
     return nn.CrossEntropyLoss()
@@ -491,6 +592,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=Path(__file__).resolve().parent,
         help="folder that relative data paths in the spec start from",
     )
+    parser.add_argument(
+        "--init-weights",
+        type=Path,
+        help="start from these weights (.npz in specc's portable layout)",
+    )
+    parser.add_argument(
+        "--export-weights",
+        type=Path,
+        help="write the weights to this .npz (after building with --build-only)",
+    )
+    parser.add_argument(
+        "--predict", type=Path, help="an .npy of inputs to run the model on, then exit"
+    )
+    parser.add_argument(
+        "--predictions",
+        type=Path,
+        help="where --predict writes the outputs (.npy)",
+    )
     return parser.parse_args(argv)
 
 
@@ -558,9 +677,16 @@ def main(argv: list[str] | None = None) -> None:
     prepare_out(args.out)
     model = build_model(pretrained=not args.no_pretrained).to(device)
     set_trainable(model, PHASES[0])
+    if args.init_weights:
+        import_weights(model, args.init_weights)
+    if args.predict:
+        predict(model, args)
+        return
     if args.build_only:
         write_json(args.out / "summary.json", parameter_counts(model))
         print(f"wrote {args.out / 'summary.json'}")
+        if args.export_weights:
+            export_weights(model, args.export_weights)
         return
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick kernels
@@ -571,6 +697,10 @@ def main(argv: list[str] | None = None) -> None:
     val_split = as_tensors(x_val, y_val, device)
     history = fit(model, train_split, val_split, args, dtype)
     weights = save_weights(model, args.out)
+    # The portable copy that --init-weights and --predict read, in either target.
+    export_weights(model, args.out / "weights.npz")
+    if args.export_weights:
+        export_weights(model, args.export_weights)
     plot_history(history, args.out / "history.png")
     final = history[-1]
     scores = {k: v for k, v in final.items() if k.startswith("val_")} or final
