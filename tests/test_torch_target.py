@@ -251,17 +251,17 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path) -> No
     """Kill -9 once the first checkpoint exists (stages, frozen layers), resume: same weights."""
     pytest.importorskip("torch")
     (program,) = write_programs([ROOT / "tests" / "specs" / "torch" / "staged.spec"], tmp_path)
-    whole = run_program(program, "--out", str(tmp_path / "whole"), "--epochs", "4")
+    whole = run_program(program, "--out", str(tmp_path / "whole"), "--epochs", "2")
     assert whole.returncode == 0, whole.stderr
     killed = tmp_path / "killed"
-    command = [PYTHON, str(program), "--device", "cpu", "--out", str(killed), "--epochs", "4"]
+    command = [PYTHON, str(program), "--device", "cpu", "--out", str(killed), "--epochs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not (killed / "metrics.json").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
-    rest = run_program(program, "--out", str(killed), "--epochs", "4", "--resume")
+    rest = run_program(program, "--out", str(killed), "--epochs", "2", "--resume")
     assert rest.returncode == 0, rest.stderr
     assert_same_weights(tmp_path / "whole", killed)
 
