@@ -252,6 +252,7 @@ def class_ids(values: np.ndarray) -> np.ndarray:
 def _read_csv(program: Program, data: Csv) -> Snippet:
     """`read_examples(data_dir)` for a CSV file with a header row."""
     labels = "class_ids(np.array(targets))" if _classes(program) else "np.array(targets, dtype=np.float32)"
+    kind = "np.int64" if program.model.token_input else "np.float32"  # token ids stay integers
     code = (
         "def read_examples(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:\n"
         '    """Features and labels from the spec\'s CSV file (a header row names columns)."""\n'
@@ -267,7 +268,7 @@ def _read_csv(program: Program, data: Csv) -> Snippet:
         "    where = columns.index(target)\n"
         "    features = [row[:where] + row[where + 1 :] for row in rows[1:]]\n"
         "    targets = [row[where] for row in rows[1:]]\n"
-        f"    return np.array(features, dtype=np.float32), {labels}\n"
+        f"    return np.array(features, dtype={kind}), {labels}\n"
     )
     imports = {"import csv", "import numpy as np", "from pathlib import Path"}
     if _classes(program):
