@@ -1,9 +1,11 @@
 """Run generated Keras programs in one Python process, so TensorFlow (or torch) is imported once.
 
 `python tests/keras_runner.py JOBS.json RESULTS.json`: each job is {"program": path, "argv": [...],
-"interrupt_after": N (optional)}. A job with `interrupt_after` stops the program right after it has
-written the checkpoint of epoch N, as a killed run would. Each result is {"ok": bool, "output": the
-tail of what the program printed, "error": the traceback or exit message}.
+"interrupt_after": N (optional)}, or {"program": path, "call": code} to run a test's code with the
+imported program as `module`, its `result` returned as "value". A job with `interrupt_after` stops
+the program right after it has written the checkpoint of epoch N, as a killed run would. Each result
+is {"ok": bool, "output": the tail of what the program printed, "error": the traceback or exit
+message}.
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ def run(index: int, job: dict[str, Any]) -> dict[str, Any]:
                         raise Interrupted
 
                 module.save_checkpoint = save_then_stop
-            module.main(job["argv"])
+            if "call" in job:
+                # A test's own check against the program's functions (tests only, never user input).
+                namespace = {"module": module, "result": None}
+                exec(job["call"], namespace)
+                result["value"] = namespace["result"]
+            else:
+                module.main(job["argv"])
         result["ok"] = job.get("interrupt_after") is None
         if not result["ok"]:
             result["error"] = "the run was not interrupted"

@@ -313,6 +313,43 @@ def test_backbone_examples_run(tmp_path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
+SAVE_BACKBONE = """
+import keras
+keras.utils.set_random_seed(5)
+base = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(32, 32, 3))
+PATH.parent.mkdir(parents=True, exist_ok=True)
+base.save_weights(PATH)
+result = [float(w.numpy().sum()) for w in base.weights]
+"""
+
+LOAD_BACKBONE = """
+from pathlib import Path
+base = module.build_base(True, Path(DATA))
+result = [float(w.numpy().sum()) for w in base.weights]
+"""
+
+
+@needs_keras
+@pytest.mark.keras
+@pytest.mark.slow
+def test_backbone_weights_file_loads_weights_only(tmp_path: Path) -> None:
+    """`weights="file"`: build_base loads the file's weights (a .weights.h5, no objects) into the backbone."""
+    spec = ROOT / "tests" / "specs" / "keras" / "backbone_file.spec"
+    program = tmp_path / "backbone_file.py"
+    program.write_text(generate(spec, "keras"), encoding="utf-8")
+    path = tmp_path / "data" / "weights" / "mobilenet.weights.h5"
+    jobs = [
+        {
+            "program": str(program),
+            "call": f"from pathlib import Path\nPATH = Path({str(path)!r})\n{SAVE_BACKBONE}",
+        },
+        {"program": str(program), "call": f"DATA = {str(tmp_path / 'data')!r}\n{LOAD_BACKBONE}"},
+    ]
+    saved, loaded = run_jobs(jobs, tmp_path, "tensorflow", timeout=900)
+    assert saved["ok"] and loaded["ok"], saved["error"] + loaded["error"]
+    assert loaded["value"] == saved["value"]
+
+
 def _weights(path: Path) -> dict[str, Any]:
     """Every array in a .weights.h5 file, by its path in the file."""
     import h5py
@@ -371,3 +408,41 @@ def test_resume_is_exact_and_digits_learns(tmp_path: Path) -> None:
         ]
     final = json.loads((tmp_path / "digits" / "metrics.json").read_text())["history"][-1]
     assert final["val_accuracy"] >= 0.95, final
+
+
+WEIGHT_DECAY_CHECK = """
+import keras
+import numpy as np
+
+def one_step(weight_decay):
+    keras.utils.set_random_seed(3)
+    model = module.build_model()
+    model.weight_decay = weight_decay
+    phase = module.make_phases()[0]
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss=phase.loss)
+    before = [np.array(w) for w in model.trainable_weights]
+    x = np.random.default_rng(0).standard_normal((16, 64)).astype("float32")
+    model.train_on_batch(x, np.arange(16) % 10)
+    return before, [np.array(w) for w in model.trainable_weights]
+
+before, decayed = one_step(0.1)
+_, plain = one_step(0.0)
+# Coupled L2: the decayed step moves each weight by an extra -lr * wd * w.
+result = max(float(np.max(np.abs((d - p) - (-0.5 * 0.1 * b)))) for b, d, p in zip(before, decayed, plain))
+"""
+
+
+@needs_keras
+@pytest.mark.keras
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_weight_decay_is_coupled_l2(backend: str, tmp_path: Path) -> None:
+    """One SGD step with the spec's weight_decay differs from one without by exactly -lr * wd * w."""
+    if backend == "torch" and not HAS_TORCH:
+        pytest.skip("torch is not installed")
+    program = tmp_path / "stages_resume.py"
+    program.write_text(generate(ROOT / "tests" / "specs" / "keras" / "stages_resume.spec", "keras"))
+    [result] = run_jobs(
+        [{"program": str(program), "call": WEIGHT_DECAY_CHECK}], tmp_path, backend, timeout=600
+    )
+    assert result["ok"], result["error"]
+    assert result["value"] < 1e-6

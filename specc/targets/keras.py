@@ -572,6 +572,16 @@ def _layer_lines(node: LayerNode, plan: Plan, program: Program, source: str) -> 
     return call(f"x = {ctor}", args, 4, f"({source})")
 
 
+def _base_args(program: Program) -> str:
+    """The arguments build_base takes: the data folder only when a weights file is read from it."""
+    base = program.model.base
+    return "pretrained, data_dir" if base and base.backbone.weights_file else "pretrained"
+
+
+def _base_params(program: Program) -> str:
+    return "pretrained: bool, data_dir: Path" if "data_dir" in _base_args(program) else "pretrained: bool"
+
+
 def _build_base(program: Program, plan: Plan) -> str:
     """build_base(): the backbone from keras.applications, without its classifier."""
     base = program.model.base
@@ -580,7 +590,7 @@ def _build_base(program: Program, plan: Plan) -> str:
     backbone = base.backbone
     file = backbone.weights_file
     lines = [
-        "def build_base(pretrained: bool, data_dir: Path) -> keras.Model:",
+        f"def build_base({_base_params(program)}) -> keras.Model:",
         f'    """{ctor} without its classifier: it outputs the last feature map."""',
     ]
     if backbone.weights == "imagenet":
@@ -613,7 +623,7 @@ def _build_model(program: Program, plan: Plan) -> str:
     """build_model(): the functional model, as the spec lists its layers."""
     model = program.model
     base = model.base
-    signature = "pretrained: bool, data_dir: Path" if base else ""
+    signature = _base_params(program) if base else ""
     if plan.logits:
         doc = f"The spec's network, outputting logits: {plan.logits} is in the loss and predictor()."
     else:
@@ -637,7 +647,7 @@ def _build_model(program: Program, plan: Plan) -> str:
         text += (
             f"    # The backbone's own input scaling, from 0-255 pixels.\n"
             f"    x = keras.applications.{module}.preprocess_input({source})\n"
-            "    base = build_base(pretrained, data_dir)\n"
+            f"    base = build_base({_base_args(program)})\n"
             "    # training=False keeps the backbone's BatchNorm in inference mode, frozen or not.\n"
             "    x = base(x, training=False)\n"
         )
@@ -1015,7 +1025,12 @@ def _predict(program: Program, plan: Plan) -> str:
 
 def _main(program: Program, plan: Plan) -> str:
     base = program.model.base is not None
-    build = "build_model(not args.no_pretrained, args.data_dir)" if base else "build_model()"
+    if base and _base_args(program) == "pretrained":
+        build = "build_model(not args.no_pretrained)"
+    elif base:
+        build = "build_model(not args.no_pretrained, args.data_dir)"
+    else:
+        build = "build_model()"
     assert program.train is not None
     from_files = isinstance(program.train.data, (Csv, Npz, ImageFolder))
     load = "load_data(args.data_dir, args.seed)" if from_files else "load_data(args.seed)"

@@ -19,7 +19,7 @@ INPUT_SHAPE = (10,)
 INPUT_SIZE = 10
 OUTPUT_SHAPE = (1,)
 VALIDATION_SPLIT = 0.2
-JIT_COMPILE = False  # the spec's `compile:`
+JIT_COMPILE = True  # the spec's `compile:`
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -265,6 +265,70 @@ def make_phases() -> list[Phase]:
     ]
 
 
+def model_weights(model: keras.Model) -> dict[str, keras.Variable]:
+    """Every weight by its portable key: `<layer>/<Keras variable name>`."""
+    weights = {}
+    for layer in model.layers:
+        for weight in layer.weights:
+            weights[f"{layer.name}/{weight.name}"] = weight
+    return weights
+
+
+def portable_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    """The weights as arrays in the portable layout both targets read."""
+    weights = model_weights(model)
+    return {key: keras.ops.convert_to_numpy(w) for key, w in weights.items()}
+
+
+def export_weights(model: keras.Model, path: Path) -> None:
+    """Write the weights to an .npz in the portable layout (written atomically)."""
+    arrays = portable_weights(model)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as file:
+        np.savez(file, **arrays)
+    os.replace(tmp, path)
+
+
+def import_weights(model: keras.Model, path: Path) -> None:
+    """Load a portable .npz written by either target; every weight must fit."""
+    if not path.is_file():
+        raise SystemExit(f"error: weights file not found: {path}")
+    with np.load(path) as archive:
+        arrays = {key: archive[key] for key in archive.files}
+    expected = portable_weights(model)
+    missing = sorted(expected.keys() - arrays.keys())
+    unexpected = sorted(arrays.keys() - expected.keys())
+    if missing or unexpected:
+        raise SystemExit(
+            f"error: {path} does not fit this model: "
+            f"missing {missing[:5]}, unexpected {unexpected[:5]}"
+        )
+    for key, array in expected.items():
+        if arrays[key].shape != array.shape:
+            raise SystemExit(
+                f"error: {path}: {key} has shape {arrays[key].shape}, "
+                f"the model needs {array.shape}"
+            )
+    for key, weight in model_weights(model).items():
+        weight.assign(arrays[key])
+
+
+def predict(model: keras.Model, args: argparse.Namespace) -> None:
+    """Run the model on --predict (channels-last inputs) and save --predictions."""
+    if args.predictions is None:
+        raise SystemExit("error: --predict needs --predictions OUT.npy")
+    if not args.predict.is_file():
+        raise SystemExit(f"error: input file not found: {args.predict}")
+    weights = args.init_weights or args.out / "weights.npz"
+    if args.init_weights is None:
+        import_weights(model, weights)
+    inputs = np.load(args.predict).astype(np.float32).reshape(-1, *INPUT_SHAPE)
+    batch_size = args.batch_size or make_phases()[0].batch_size
+    outputs = model.predict(inputs, batch_size=batch_size, verbose=0)
+    np.save(args.predictions, outputs)
+    print(f"predictions of the weights in {weights} -> {args.predictions}")
+
+
 class RunProgbar(keras.callbacks.ProgbarLogger):
     """Keras's progress bar, counting epochs over the whole run, not one fit call."""
 
@@ -447,11 +511,22 @@ def main(argv: list[str] | None = None) -> None:
     place = keras.device("cpu") if device == "cpu" else contextlib.nullcontext()
     with place:
         model = build_model()
+        if args.init_weights:
+            import_weights(model, args.init_weights)
+        if args.predict:
+            predict(model, args)
+            return
         if args.build_only:
             write_summary(model, args.out / "summary.json")
+            if args.export_weights:
+                export_weights(model, args.export_weights)
             return
         history = train(model, load_data(args.seed), args)
     model.save_weights(args.out / "model.weights.h5")
+    # The portable copy that --init-weights and --predict read, in either target.
+    export_weights(model, args.out / "weights.npz")
+    if args.export_weights:
+        export_weights(model, args.export_weights)
     plot_history(history, args.out / "history.png")
     if history:
         print("final:", format_record(history[-1]))
