@@ -253,7 +253,7 @@ _TABLE: tuple[Code, ...] = (
         "SPC117",
         "unknown-function",
         E,
-        "an unknown loss, optimizer, data source, regularizer, backbone, metric or selector",
+        "an unknown loss, optimizer, data source, regularizer or backbone",
         "See docs/language.md for the names each setting takes.",
     ),
     Code(
@@ -276,6 +276,13 @@ _TABLE: tuple[Code, ...] = (
         E,
         "a path that leaves the spec's folder",
         "Paths in a spec are relative to the spec file and may not leave its folder.",
+    ),
+    Code(
+        "SPC121",
+        "duplicate-stage-name",
+        E,
+        "two stages with the same name, or a stage called `main`",
+        "Stage names must be unique, and `main` names the train block's own phase in the history.",
     ),
     # SPC2xx: shapes, data and the output.
     Code(

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 
-from specc.parse import DEFAULT_MAX_BYTES
-from specc.shapes import DEFAULT_MAX_LAYERS, DEFAULT_MAX_PARAMS
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_LAYERS = 100_000
+DEFAULT_MAX_PARAMS = 10_000_000_000
 
 # Commands that load specs, so take the limit options.
 LIMITED_COMMANDS = frozenset({"check", "summary", "compile", "run", "lint", "explain", "teach"})

@@ -15,10 +15,10 @@ from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from specc.diagnostics import Collector, Diagnostic, SpeccError
+from specc.limits import DEFAULT_MAX_BYTES
 from specc.source import Source, Span
 
 MAX_NESTING = 32
-DEFAULT_MAX_BYTES = 4 * 1024 * 1024
 
 _TERMINALS = {
     "NAME": "a name",

@@ -24,6 +24,7 @@ def load_source(source: Source, max_layers: int | None = None, max_params: int |
     try:
         tree = parse.parse(source)
         blocks = lower.lower(tree, source)
+        _check_layer_count(blocks, source, max_layers)
         spec = validate.validate(blocks, source)
         return shapes.build(spec, max_layers, max_params)
     except SpeccError:
@@ -35,6 +36,24 @@ def load_source(source: Source, max_layers: int | None = None, max_params: int |
     finally:
         if collecting:
             gc.enable()
+
+
+def _check_layer_count(blocks: list[lower.Block], source: Source, max_layers: int) -> None:
+    """Refuse an oversized model before validating its layers one by one (a hostile spec is cut short)."""
+    for block in blocks:
+        count = sum(isinstance(s, lower.LayerStatement) for s in block.statements)
+        if block.kind == "model" and count > max_layers:
+            raise SpeccError(
+                [
+                    Diagnostic(
+                        "SPC013",
+                        f"the model has {count:,} layers; the limit is {max_layers:,}",
+                        block.name_span or block.kind_span,
+                        source.name,
+                        help="raise it with --max-layers",
+                    )
+                ]
+            )
 
 
 def load_text(text: str | bytes, name: str = "<spec>", path: Path | None = None, **limits: int) -> Program:

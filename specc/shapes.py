@@ -9,12 +9,10 @@ from specc.data import ImageFolder, Synthetic
 from specc.diagnostics import Collector, choices_hint
 from specc.ir import BaseNode, Count, LayerNode, ModelIR, Phase, Program, TrainPlan, snake
 from specc.layers.base import Shape, ShapeProblem, fmt
+from specc.limits import DEFAULT_MAX_LAYERS, DEFAULT_MAX_PARAMS
 from specc.losses import Loss
 from specc.optimizers import OPTIMIZERS
 from specc.spec import LayerDecl, Located, ModelSpec, Spec, TrainSpec
-
-DEFAULT_MAX_LAYERS = 100_000
-DEFAULT_MAX_PARAMS = 10_000_000_000
 
 
 def _counts(raw: dict[str, tuple[int, int]], trainable: bool) -> dict[str, Count]:
@@ -226,6 +224,15 @@ def _check_output(model: ModelIR, train: TrainSpec, loss: Located[Loss], out: Co
                 where,
                 help=f"end with Dense({classes}, ...)",
             )
+    elif classes_of(train) is not None and shape != (1,):
+        out.add(
+            "SPC206",
+            f"`{name}` compares the output with each example's class id, one number, but the model "
+            f"outputs {fmt(shape)}",
+            where,
+            help="for classes use sparse_categorical_crossentropy (or categorical_crossentropy) "
+            "with a softmax output",
+        )
     elif info is not None and info.classes is None and shape != (1,):
         out.add(
             "SPC206",

@@ -89,8 +89,9 @@ def render_text(program: Program, target: Target) -> str:
     for row in data["layers"]:
         shape = fmt(tuple(row["output_shape"]))
         params = f"{row['params']:,}" if row.get("supported", True) else "n/a"
-        frozen = row["trainable"] if row["params"] or row["type"] == "Input" else True
-        trainable = "yes" if frozen else "no (frozen)"
+        # A weightless layer has nothing to freeze; a backbone shows its flag even when uncounted.
+        weighted = row["params"] or row["name"] == "base"
+        trainable = "yes" if row["trainable"] or not weighted else "no (frozen)"
         table.append((f"{row['name']} ({row['type']})", shape, params, trainable))
     widths = [max(len(r[i]) for r in table) for i in range(4)]
     rule = "-" * (sum(widths) + 6)

@@ -78,14 +78,15 @@ class Resolver:
         """Resolve a call (or a bare name meaning a call with no arguments) of `kind`."""
         registry = REGISTRIES[kind]
         data = value.data
-        if isinstance(data, Name):
-            data = Call(data.text, value.span, (), (), value.span)
+        if isinstance(data, (Name, str)):
+            # `loss: "mse"` and `loss: mse` mean the same (LANGUAGE.md section 2).
+            data = Call(str(data), value.span, (), (), value.span)
         if not isinstance(data, Call):
             self.out.add(
                 "SPC112",
                 f"expected a {kind} such as `{registry.primary()[0]}(...)`, got {describe(value)}",
                 value.span,
-                help=f"valid {kind}s: {', '.join(registry.primary())}",
+                help=f"valid {_plural(kind)}: {', '.join(registry.primary())}",
             )
             return None
         cls = registry.get(data.name)
@@ -95,7 +96,7 @@ class Resolver:
                 code,
                 f"unknown {kind} `{data.name}`",
                 data.name_span,
-                help=choices_hint(data.name, registry.names(), f"{kind}s"),
+                help=choices_hint(data.name, registry.names(), _plural(kind)),
             )
             return None
         raw, spans, ok = self.arguments(data, cls)
@@ -108,6 +109,21 @@ class Resolver:
         spans: dict[str, Span] = {}
         ok = True
         fields = [f for f in cls.model_fields]
+        if call.kwargs and call.args:
+            first_keyword = call.kwargs[0].key_span
+            late = [
+                v
+                for v in call.args
+                if (v.span.line, v.span.column) > (first_keyword.line, first_keyword.column)
+            ]
+            if late:
+                self.out.add(
+                    "SPC110",
+                    f"a positional argument follows a keyword argument in `{call.name}`",
+                    late[0].span,
+                    help="write positional arguments first, then key=value arguments",
+                )
+                ok = False
         if len(call.args) > len(cls.positional):
             extra = call.args[len(cls.positional)]
             takes = (
@@ -329,7 +345,7 @@ class Resolver:
                     help="stages belong in the train block",
                 )
             elif isinstance(stmt, Setting):
-                if stmt.key == "input" and index != 0:
+                if stmt.key == "input" and index != 0 and settings.get("input") is stmt:
                     self.out.add(
                         "SPC116",
                         "`input:` must be the first statement of the model",
@@ -468,9 +484,10 @@ class Resolver:
         result = []
         for item in items:
             data = item.data
-            if isinstance(data, Name):
-                kind = data.text if data.text in ("all", "base") else "layer"
-                result.append(Selector(kind, item.span, layer=data.text if kind == "layer" else None))
+            if isinstance(data, (Name, str)):
+                text = str(data)  # `freeze: "head"` means `freeze: head`
+                kind = text if text in ("all", "base") else "layer"
+                result.append(Selector(kind, item.span, layer=text if kind == "layer" else None))
             elif isinstance(data, Call) and data.name == "base.last":
                 count = data.args[0].data if len(data.args) == 1 and not data.kwargs else None
                 if not isinstance(count, int) or isinstance(count, bool) or count < 1:
@@ -569,7 +586,7 @@ class Resolver:
             return None
         if block.name in seen or block.name == "main":
             self.out.add(
-                "SPC115",
+                "SPC121",
                 f"a stage named `{block.name}` already exists"
                 if block.name != "main"
                 else "`main` is the train block's own phase",
@@ -613,6 +630,11 @@ class Resolver:
             return
         for key in type(data.value).paths:
             check_path(getattr(data.value, key), data.at(key), self.out)
+
+
+def _plural(kind: str) -> str:
+    """layer -> layers, loss -> losses, data source -> data sources."""
+    return kind + ("es" if kind.endswith("s") else "s")
 
 
 def _what(key: str, owner: str) -> str:

@@ -29,6 +29,9 @@ def _width(text: str) -> int:
     )
 
 
+MAX_SHOWN = 200
+
+
 def snippet(diag: Diagnostic, source: Source | None, color: bool) -> list[str]:
     """The source line under a diagnostic with a caret underline."""
     if source is None:
@@ -39,6 +42,13 @@ def snippet(diag: Diagnostic, source: Source | None, color: bool) -> list[str]:
         return []
     end = span.end_column if span.end_line == span.line else len(text) + 1
     start = span.column - 1
+    if len(text) > MAX_SHOWN:
+        # A huge one-line spec would flood the terminal: show a window around the span.
+        left = max(0, start - MAX_SHOWN // 4)
+        tail = "..." if left + MAX_SHOWN < len(text) else ""
+        text = ("..." if left else "") + text[left : left + MAX_SHOWN] + tail
+        shift = left - (3 if left else 0)
+        start, end = start - shift, min(end - shift, len(text) + 1)
     # Columns count characters; the caret line counts terminal cells so that it stays under
     # the span when wide characters come before it or inside it.
     width = max(1, _width(text[start : max(start, min(end, len(text) + 1) - 1)]))

@@ -20,11 +20,11 @@ RULE = rule(
     "than with cross-entropy, which is made for probabilities.",
     bad="""
 model m {
-    input: (64,)
-    Dense(10, activation=softmax)
+    input: (30,)
+    Dense(1, activation=sigmoid)
 }
 train {
-    data: digits()
+    data: breast_cancer()
     loss: mse
 }
 """,
@@ -32,8 +32,8 @@ train {
     "unit); keep mse/mae for real-valued targets with a linear output.",
     good="""
 train {
-    data: digits()
-    loss: sparse_categorical_crossentropy
+    data: breast_cancer()
+    loss: binary_crossentropy
 }
 """,
 )
