@@ -9,7 +9,9 @@ epoch three ways, alternating them and keeping each one's median:
   an accuracy count every step;
 - tight: a minimal hand-written loop that also batches by indexing and never synchronises.
 
-Ratios above 1.0 mean the generated program is faster. Usage:
+Throughput is examples per CPU-second (time.process_time, one torch thread by default), so that
+other processes on a shared machine do not decide the figures. Ratios above 1.0 mean the generated
+program is faster. Usage:
 
     python benchmarks/bench_torch.py [--repeats 5] [--device cpu]
 """
@@ -106,7 +108,7 @@ def compile_case(name: str, text: str, folder: Path) -> ModuleType:
 
 
 def generated_epoch(program: ModuleType, device: torch.device) -> Callable[[], float]:
-    """One epoch of the generated program's training loop; returns seconds."""
+    """One epoch of the generated program's training loop; returns CPU seconds."""
     torch.manual_seed(0)
     x_train, y_train, _, _ = program.load_data(0)
     split = program.as_tensors(x_train, y_train, device)
@@ -119,11 +121,11 @@ def generated_epoch(program: ModuleType, device: torch.device) -> Callable[[], f
     batches = program.Batches(split, phase.batch_size, generator)
 
     def epoch() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         program.train_one_epoch(
             model, batches, loss_fn, optimizer, scaler, torch.float32, phase.metrics, None
         )  # returns .item() values: the epoch's work is finished when it returns
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     return epoch
 
@@ -143,7 +145,7 @@ def idiomatic_epoch(
     loader = DataLoader(TensorDataset(inputs, labels), batch_size=batch_size, shuffle=True)
 
     def epoch() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         model.train()
         running_loss, correct = 0.0, 0
         for x, y in loader:
@@ -155,7 +157,7 @@ def idiomatic_epoch(
             optimizer.step()
             running_loss += loss.item() * len(y)
             correct += (outputs.argmax(1) == y).sum().item()
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     return epoch
 
@@ -175,7 +177,7 @@ def tight_epoch(
     inputs, labels = inputs.to(device), labels.to(device)
 
     def epoch() -> float:
-        start = time.perf_counter()
+        start = time.process_time()
         model.train()
         total = torch.zeros((), device=device)
         order = torch.randperm(len(inputs), device=device)
@@ -187,7 +189,7 @@ def tight_epoch(
             optimizer.step()
             total += loss.detach()
         total.item()
-        return time.perf_counter() - start
+        return time.process_time() - start
 
     return epoch
 
@@ -200,7 +202,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="measured epochs per loop (median kept)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--cases", nargs="*", default=list(CASES))
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     args = parser.parse_args()
+    # CPU time of one thread, not wall time: on a shared machine other processes' load would
+    # otherwise dominate the figures (and idle OpenMP threads spin, inflating CPU time).
+    torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}")
     print(
