@@ -210,7 +210,8 @@ def main() -> None:
     device = torch.device(args.device)
     print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}")
     print(
-        f"{'case':<8} {'generated':>10} {'idiomatic':>10} {'tight':>10}  vs idiomatic  vs tight  (examples/s)"
+        f"{'case':<8} {'generated':>10} {'idiomatic':>10} {'tight':>10}  vs idiomatic  vs tight"
+        "  (examples per CPU-second)"
     )
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.cases:
