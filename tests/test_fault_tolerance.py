@@ -83,7 +83,7 @@ def history(out: Path) -> list[dict[str, object]]:
 
 
 def weights(path: Path) -> dict[str, object]:
-    """Every array in a .safetensors or .weights.h5 file, by name (read without the frameworks)."""
+    """The model's arrays in a .safetensors or .weights.h5 file, by name (read without the frameworks)."""
     if path.suffix == ".safetensors":
         from safetensors.numpy import load_file
 
@@ -95,7 +95,9 @@ def weights(path: Path) -> dict[str, object]:
         file.visititems(
             lambda name, item: arrays.update({name: item[()]}) if hasattr(item, "shape") else None
         )
-    return arrays
+    # The model's weights only: Keras adds the optimizer's variables when the model was compiled in
+    # this process, which a resume with nothing left to train never does.
+    return {name: array for name, array in arrays.items() if not name.startswith("optimizer/")}
 
 
 def kill_at_random(command: list[str], checkpoint: Path, rng: random.Random, epoch_seconds: float) -> int:
@@ -126,20 +128,8 @@ def leave_half_written_files(out: Path, target: str) -> None:
     (out / "metrics.json.tmp").write_text(text[: len(text) // 2], encoding="utf-8")
 
 
-KERAS_RESUME_BUG = (
-    "Keras programs: a run resumed in a new process from a checkpoint at or inside the `tune` stage "
-    "trains differently from the uninterrupted run (see docs/reliability.md, open findings)"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "target",
-    [
-        TARGETS[0],
-        pytest.param("keras", marks=[*TARGETS[1].marks, pytest.mark.xfail(reason=KERAS_RESUME_BUG)]),
-    ],
-)
+@pytest.mark.parametrize("target", TARGETS)
 def test_kill_9_at_random_moments_then_resume(tmp_path: Path, target: str) -> None:
     """Killed twice at random moments, resumed twice: same history and bit-identical final weights."""
     seed = int(os.environ.get("SPECC_KILL_SEED", random.SystemRandom().randrange(2**32)))
@@ -169,7 +159,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path: Path, target: str) -> No
     assert "Traceback" not in resumed.stderr
     assert history(out) == expected
     got, want = weights(out / WEIGHTS[target]), weights(whole / WEIGHTS[target])
-    assert got.keys() == want.keys()
+    assert want and got.keys() == want.keys()
     import numpy as np
 
     for name, array in want.items():
