@@ -161,3 +161,59 @@ def test_paths_inside_the_folder_are_accepted(path: str) -> None:
     """Relative paths inside the folder load (`..` inside a name is fine; a `..` component never is)."""
     program = pipeline.load_text(SPEC.format(weights=path), "paths.spec")
     assert program.model.base is not None
+
+
+CSV_SPEC = """\
+model leak {
+    input: (2,)
+    Dense(2, activation=softmax)
+}
+train {
+    data: csv("data.csv", target="y")
+    loss: sparse_categorical_crossentropy
+    optimizer: Adam()
+    epochs: 1
+}
+"""
+
+
+@pytest.mark.torch
+@pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
+def test_a_link_out_of_the_folder_is_refused_at_run_time(tmp_path: Path) -> None:
+    """`data.csv -> ../secret.csv` passes the lexical check; the program refuses it unread."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("SECRET-LINE-1,y\n1,0\n", encoding="utf-8")
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "data.csv").symlink_to(secret)
+    spec = folder / "leak.spec"
+    spec.write_text(CSV_SPEC, encoding="utf-8")
+    program = folder / "leak_torch.py"
+    program.write_text(generate(spec, "torch"), encoding="utf-8")
+    result = run([str(program), "--device", "cpu", "--out", str(tmp_path / "out")], folder)
+    assert result.returncode != 0
+    assert "leads outside" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert "SECRET" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("target", ["torch", "keras"])
+@pytest.mark.parametrize("field", ["csv", "npz", "image_folder", "weights"])
+def test_every_spec_path_is_checked_against_links(target: str, field: str) -> None:
+    """Each place a program opens a spec path first checks the resolved path stays in --data-dir."""
+    path = '"things"'
+    weights = path if field == "weights" else "none"
+    data = {
+        "weights": "synthetic()",
+        "csv": f'csv({path}, target="y")',
+        "npz": f"npz({path})",
+        "image_folder": f"image_folder({path}, image_size=(32, 32))",
+    }[field]
+    text = SPEC.replace('"{weights}"', weights).replace("synthetic(samples=8)", data).format()
+    program = pipeline.load_text(text, "paths.spec")
+    from specc.targets import target as target_module
+    from specc.targets.base import EmitOptions
+
+    code = target_module(target).emit(program, EmitOptions())
+    opened = code.count('/ "things"')
+    assert opened == 1, f"the path is joined {opened} times"
+    assert ".resolve().is_relative_to(data_dir.resolve())" in code.split('/ "things"', 1)[1].split("\n")[1]

@@ -609,6 +609,7 @@ def _build_base(program: Program, plan: Plan) -> str:
             "    if pretrained:",
             "        # Weights only (.weights.h5): no objects are deserialized from the file.",
             f"        path = data_dir / {literal(file)}",
+            shared.inside_check("path", "        ").rstrip("\n"),
             "        if not path.is_file():",
             '            raise SystemExit(f"error: weights file not found: {path}")',
             "        base.load_weights(path)",
@@ -1087,7 +1088,7 @@ def load_data(
     The last rows of a seeded shuffle validate, as for every other data source.
     """
     path = data_dir / {literal(source.path)}
-    if not path.is_dir():
+{shared.inside_check("path")}    if not path.is_dir():
         raise SystemExit(f"error: image folder not found: {{path}}")
     images = keras.utils.image_dataset_from_directory(
         path,

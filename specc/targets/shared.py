@@ -249,6 +249,18 @@ def class_ids(values: np.ndarray) -> np.ndarray:
 """
 
 
+def inside_check(var: str, indent: str = "    ") -> str:
+    """Lines that refuse a spec path a symbolic link leads out of --data-dir, before it is read.
+
+    The front end already refuses absolute paths and `..` (SPC120); this closes the run-time gap
+    (a checked-in `data.csv -> ~/.ssh/id_rsa` would otherwise be read, and echoed in errors).
+    """
+    return (
+        f"{indent}if not {var}.resolve().is_relative_to(data_dir.resolve()):\n"
+        f'{indent}    raise SystemExit(f"error: {{{var}}} leads outside {{data_dir}} (a link?)")\n'
+    )
+
+
 def _read_csv(program: Program, data: Csv) -> Snippet:
     """`read_examples(data_dir)` for a CSV file with a header row."""
     labels = "class_ids(np.array(targets))" if _classes(program) else "np.array(targets, dtype=np.float32)"
@@ -257,7 +269,8 @@ def _read_csv(program: Program, data: Csv) -> Snippet:
         "def read_examples(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:\n"
         '    """Features and labels from the spec\'s CSV file (a header row names columns)."""\n'
         f"    path = data_dir / {literal(data.path)}\n"
-        f"    target = {literal(data.target)}\n"
+        + inside_check("path")
+        + f"    target = {literal(data.target)}\n"
         "    if not path.is_file():\n"
         '        raise SystemExit(f"error: data file not found: {path}")\n'
         '    with path.open(newline="", encoding="utf-8") as file:\n'
@@ -286,7 +299,8 @@ def _read_npz(program: Program, data: Npz) -> Snippet:
         "def read_examples(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:\n"
         '    """Features `x` and labels `y` from the .npz archive named in the spec."""\n'
         f"    path = data_dir / {literal(data.path)}\n"
-        "    if not path.is_file():\n"
+        + inside_check("path")
+        + "    if not path.is_file():\n"
         '        raise SystemExit(f"error: data file not found: {path}")\n'
         "    with np.load(path) as archive:\n"
         '        missing = {"x", "y"} - set(archive.files)\n'

@@ -720,14 +720,16 @@ def emit_backbone(f: Facts) -> str:
         + doc
         + f"    network = models.{constructor}(weights=None)\n"
         + "    if pretrained:\n"
-        + f"        network.load_state_dict(read_weights(data_dir / {literal(weights)}))\n"
+        + f"        path = data_dir / {literal(weights)}\n"
+        + shared.inside_check("path", "        ")
+        + "        network.load_state_dict(read_weights(path))\n"
         + keep
     )
 
 
 READ_WEIGHTS = '''\
 def read_weights(path: Path) -> dict[str, torch.Tensor]:
-    """A state dict from a .safetensors file or a tensors-only torch file (never a pickle)."""
+    """A state dict from .safetensors or a tensors-only torch file (never a pickle)."""
     if not path.is_file():
         raise SystemExit(f"error: weights file not found: {path}")
     try:
@@ -831,7 +833,14 @@ def emit_build_model(f: Facts) -> str:
         lines.append(f"    {target}.apply(init_weights)")
     if model.base:
         _, call_args = _build_model_signature(f)
-        lines.append(f"    return nn.Sequential(OrderedDict(base=build_backbone({call_args}), head=head))")
+        ret = f"    return nn.Sequential(OrderedDict(base=build_backbone({call_args}), head=head))"
+        if len(ret) > shared.LINE:  # as ruff format wraps it (a weights file adds data_dir)
+            ret = (
+                "    return nn.Sequential(\n"
+                f"        OrderedDict(base=build_backbone({call_args}), head=head)\n"
+                "    )"
+            )
+        lines.append(ret)
     else:
         lines.append("    return model")
     return "\n".join(lines) + "\n"
@@ -1196,7 +1205,8 @@ def emit_data(f: Facts) -> tuple[str, shared.Snippet | None, set[str]]:
         "def load_images(data_dir: Path, seed: int) -> tuple[Subset, Subset]:\n"
         '    """(training, validation) subsets: the last images of a seeded shuffle validate."""\n'
         f"    root = data_dir / {literal(source.path)}\n"  # type: ignore[attr-defined]
-        "    if not root.is_dir():\n"
+        + shared.inside_check("root")
+        + "    if not root.is_dir():\n"
         '        raise SystemExit(f"error: image folder not found: {root}")\n'
         + compose
         + "    dataset = datasets.ImageFolder(root, transform=transform)\n"

@@ -207,6 +207,8 @@ def build_base(pretrained: bool, data_dir: Path) -> keras.Model:
     if pretrained:
         # Weights only (.weights.h5): no objects are deserialized from the file.
         path = data_dir / "weights/mobilenet.weights.h5"
+        if not path.resolve().is_relative_to(data_dir.resolve()):
+            raise SystemExit(f"error: {path} leads outside {data_dir} (a link?)")
         if not path.is_file():
             raise SystemExit(f"error: weights file not found: {path}")
         base.load_weights(path)

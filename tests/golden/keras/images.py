@@ -102,6 +102,8 @@ def load_data(
     The last rows of a seeded shuffle validate, as for every other data source.
     """
     path = data_dir / "pictures"
+    if not path.resolve().is_relative_to(data_dir.resolve()):
+        raise SystemExit(f"error: {path} leads outside {data_dir} (a link?)")
     if not path.is_dir():
         raise SystemExit(f"error: image folder not found: {path}")
     images = keras.utils.image_dataset_from_directory(
