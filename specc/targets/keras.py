@@ -612,7 +612,11 @@ def _build_base(program: Program, plan: Plan) -> str:
             shared.inside_check("path", "        ").rstrip("\n"),
             "        if not path.is_file():",
             '            raise SystemExit(f"error: weights file not found: {path}")',
-            "        base.load_weights(path)",
+            "        try:",
+            "            base.load_weights(path)",
+            "        except ValueError as error:  # arrays that do not fit this backbone",
+            '            message = f"error: cannot load the weights in {path}: {error}"',
+            "            raise SystemExit(message.splitlines()[0]) from None",
         ]
     if not backbone.trainable:
         lines.append("    base.trainable = False")

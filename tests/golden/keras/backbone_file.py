@@ -211,7 +211,11 @@ def build_base(pretrained: bool, data_dir: Path) -> keras.Model:
             raise SystemExit(f"error: {path} leads outside {data_dir} (a link?)")
         if not path.is_file():
             raise SystemExit(f"error: weights file not found: {path}")
-        base.load_weights(path)
+        try:
+            base.load_weights(path)
+        except ValueError as error:  # arrays that do not fit this backbone
+            message = f"error: cannot load the weights in {path}: {error}"
+            raise SystemExit(message.splitlines()[0]) from None
     base.trainable = False
     return base
 
