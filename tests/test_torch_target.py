@@ -302,3 +302,95 @@ def test_load_raises_only_specc_errors_for_examples() -> None:
             pipeline.load(spec)
         except SpeccError as error:  # an example must be valid
             pytest.fail(f"{spec.name}: {error}")
+
+
+SEMANTICS_CHECK = """
+import sys
+import importlib.util
+import torch
+
+def load(path):
+    spec = importlib.util.spec_from_file_location("program", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+staged, cnn = load(sys.argv[1]), load(sys.argv[2])
+torch.manual_seed(0)
+model = staged.build_model()
+x, y, _, _ = staged.load_data(0)
+split = staged.as_tensors(x, y, torch.device("cpu"))
+
+# The penalty is l1 * sum|w| + l2 * sum w**2 over the regularized tensors that train.
+hidden = model.get_submodule("hidden")
+expected = 1e-5 * hidden.weight.abs().sum() + 1e-4 * hidden.weight.square().sum()
+expected = expected + 1e-5 * hidden.bias.abs().sum()
+assert torch.allclose(staged.regularization(model), expected), "penalty"
+
+def steps(phase):
+    staged.set_trainable(model, phase)
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(parameters, lr=0.1)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    batches = staged.Batches(split, 64, torch.Generator().manual_seed(0))
+    loss_fn = staged.build_loss()
+    staged.train_one_epoch(
+        model, batches, loss_fn, optimizer, scaler, torch.float32, phase.metrics, 3
+    )
+    return parameters
+
+# head_only: only the head trains; the frozen BatchNorm keeps its moving statistics.
+norm = model.get_submodule("norm")
+assert abs(norm.momentum - 0.01) < 1e-12 and norm.eps == 1e-3, "batchnorm settings"
+mean, weight = norm.running_mean.clone(), hidden.weight.detach().clone()
+parameters = steps(staged.PHASES[1])
+assert {id(p) for p in parameters} == {id(p) for p in model.get_submodule("head").parameters()}
+assert torch.equal(norm.running_mean, mean), "frozen BatchNorm updated its statistics"
+assert torch.equal(hidden.weight, weight), "a frozen layer trained"
+# main: everything trains, BatchNorm updates its statistics.
+steps(staged.PHASES[0])
+assert not torch.equal(norm.running_mean, mean), "BatchNorm did not update"
+
+# The convnet: Keras's leaky_relu slope and exact gelu; uneven `same` padding on the right.
+net = cnn.build_model()
+kinds = {type(m).__name__: m for m in net.modules()}
+assert kinds["LeakyReLU"].negative_slope == 0.2
+assert kinds["GELU"].approximate == "none"
+assert net.get_submodule("conv2d_pad").padding == (0, 1, 0, 1)
+pool = net.get_submodule("average_pooling2d")
+assert type(pool).__name__ == "SamePaddedAvgPool" and pool.pad.padding == (0, 1, 0, 1)
+# Keras leaves the padding out of the mean: a constant input stays constant at the border.
+assert torch.allclose(pool(torch.ones(1, 2, 3, 3)), torch.ones(1, 2, 2, 2))
+# Flatten sees channels-last values, as Keras lays them out.
+names = [name for name, _ in net.named_children()]
+last = names.index("to_channels_last")
+assert names.index("average_pooling2d") < last < names.index("flatten")
+assert "to_channels_first" not in names[last:]
+print("ok")
+"""
+
+
+def test_generated_code_means_what_the_spec_says(tmp_path: Path) -> None:
+    """Penalties, frozen layers and BatchNorm, optimizer over trainable parameters, Keras defaults."""
+    pytest.importorskip("torch")
+    specs = [ROOT / "tests" / "specs" / "torch" / f"{name}.spec" for name in ("staged", "cnn")]
+    staged, cnn = write_programs(specs, tmp_path)
+    check = tmp_path / "check.py"
+    check.write_text(SEMANTICS_CHECK, encoding="utf-8")
+    done = subprocess.run(
+        [PYTHON, str(check), str(staged), str(cnn)], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-3000:]
+
+
+def test_offline_download_failure_suggests_no_pretrained(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    cache = Path(torch.hub.get_dir()) / "checkpoints" / "resnet18-f37072fd.pth"
+    if cache.exists():
+        pytest.skip("the resnet18 weights are cached here")
+    (program,) = write_programs([ROOT / "tests" / "specs" / "torch" / "backbone.spec"], tmp_path)
+    done = run_program(program, "--build-only", "--out", str(tmp_path / "out"), timeout=300)
+    if done.returncode == 0:
+        pytest.skip("this machine is online: the weights downloaded")
+    assert "--no-pretrained" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-INPUT_SHAPE = (11, 11, 3)
-INPUT_SIZE = 363
+INPUT_SHAPE = (12, 12, 3)
+INPUT_SIZE = 432
 VALIDATION_SPLIT = 0.2
 
 
@@ -66,7 +66,8 @@ def init_weights(module: nn.Module) -> None:
 def build_model() -> nn.Sequential:
     """The spec's network; each child module is named after its layer in the spec."""
     layers = OrderedDict()
-    layers["conv2d"] = nn.Conv2d(3, 4, kernel_size=3, stride=2, padding=1)
+    layers["conv2d_pad"] = nn.ZeroPad2d((0, 1, 0, 1))
+    layers["conv2d"] = nn.Conv2d(3, 4, kernel_size=3, stride=2)
     layers["conv2d_relu"] = nn.ReLU()
     layers["batch_normalization"] = nn.BatchNorm2d(4, eps=0.001, momentum=0.1)
     layers["max_pooling2d"] = nn.MaxPool2d(2)
@@ -247,7 +248,7 @@ def metric_sums(
 def make_examples(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Random inputs shaped for the model, with random labels that fit the loss."""
     rng = np.random.default_rng(seed)
-    features = rng.standard_normal((40, 11, 11, 3), dtype=np.float32)
+    features = rng.standard_normal((40, 12, 12, 3), dtype=np.float32)
     labels = rng.integers(0, 3, size=40)
     return features, labels
 
