@@ -186,3 +186,33 @@ def test_unwritable_out_fails_before_training(tmp_path: Path, target: str, where
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     assert "error:" in done.stderr and str(out) in done.stderr, done.stderr[-3000:]
     assert "epoch 1" not in done.stdout, "training started before --out was found unwritable"
+
+
+@pytest.mark.parametrize("target", ["torch", "keras"])
+def test_a_full_disk_is_found_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    """The program's `prepare_out` writes and fsyncs a probe: ENOSPC there is one clear error line."""
+    import ast
+    import errno
+
+    code = Path(program(tmp_path, target)[1]).read_text(encoding="utf-8")
+    tree = ast.parse(code)
+    (function,) = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "prepare_out"]
+    namespace: dict[str, object] = {"Path": Path, "os": os}
+    exec(ast.get_source_segment(code, function) or "", namespace)  # only this function, not the program
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(SystemExit) as stop:
+        namespace["prepare_out"](tmp_path / "out")  # type: ignore[operator]
+    assert str(stop.value) == f"error: cannot write to --out {tmp_path / 'out'}: No space left on device"
+    main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
+    found = [n for n in ast.walk(main) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
+    calls = [n.func.id for n in sorted(found, key=lambda n: (n.lineno, n.col_offset))]  # source order
+    assert "prepare_out" in calls, "main() does not check --out"
+    assert calls.index("prepare_out") < min(
+        (calls.index(c) for c in ("train", "fit", "build_model") if c in calls), default=len(calls)
+    ), "main() builds or trains before checking --out"
