@@ -198,11 +198,12 @@ def _read_bundled(program: Program, data: DataSource) -> Snippet:
     info = data.info
     assert info is not None
     kind = "np.int64" if _classes(program) else "np.float32"
+    inputs = "np.int64" if program.model.token_input else "np.float32"  # token ids stay integers
     code = (
         "def read_examples() -> tuple[np.ndarray, np.ndarray]:\n"
         f'    """The `{type(data).call_name}` data set shipped inside scikit-learn (works offline)."""\n'
         f"    features, labels = {info.loader}(return_X_y=True)\n"
-        f"    return features.astype(np.float32), labels.astype({kind})\n"
+        f"    return features.astype({inputs}), labels.astype({kind})\n"
     )
     return Snippet(code, frozenset({"import numpy as np", f"from sklearn.datasets import {info.loader}"}))
 
