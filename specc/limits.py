@@ -20,7 +20,7 @@ DEFAULT_MAX_LAYERS = 100_000
 DEFAULT_MAX_PARAMS = 10_000_000_000
 
 # Commands that load specs, so take the limit options.
-LIMITED_COMMANDS = frozenset({"check", "summary", "compile", "run", "lint", "explain", "teach"})
+LIMITED_COMMANDS = frozenset({"check", "summary", "compile", "run", "explain", "graph", "notebook"})
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,19 @@ def test_bad_limit_flag_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureF
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "is not a count" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", sorted(limits.LIMITED_COMMANDS))
+def test_every_spec_loading_command_honours_the_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """Each command in LIMITED_COMMANDS exists, takes --max-layers, and stops at SPC013."""
+    from specc.commands import COMMANDS
+
+    assert command in COMMANDS, f"{command} is listed as limited but is not a command"
+    path = tmp_path / "small.spec"
+    path.write_text(SMALL, encoding="utf-8")
+    extra = {"graph": ["-o", str(tmp_path / "g.svg")], "notebook": ["-o", str(tmp_path / "n.ipynb")]}
+    code = main([command, "--max-layers", "1", str(path), *extra.get(command, [])])
+    out = capsys.readouterr()
+    assert code == 1 and "SPC013" in out.out + out.err, out.out + out.err
