@@ -2,9 +2,11 @@
 
 For each model the generated program (compiled from examples/) and a hand-written program for the
 same model and data run alternately, `--repeats` times each, in fresh processes on the same machine.
-Throughput is training examples per second over epochs 2..N (epoch 1 pays for tracing), measured
-around whole epochs, validation included. The ratio generated / hand-written is printed per model
-(goal: >= 1.0).
+Two measures: wall-clock examples per second over epochs 2..N (epoch 1 pays for tracing), timed
+around whole epochs with validation; and examples per CPU-second, from the CPU time of an N-epoch
+run minus that of a 2-epoch run (start-up and tracing cancel out; everything a program does per
+epoch, checkpoints included, counts). The CPU figure is the steadier one on a shared machine. The
+ratio generated / hand-written is printed per model (goal: >= 1.0).
 
     python benchmarks/bench_keras.py [--epochs 8] [--repeats 3] [--backend tensorflow]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -95,27 +98,33 @@ MODELS = {
 }
 
 
-def run(command: list[str], backend: str) -> None:
-    """Run a program quietly; fail loudly."""
+def run(command: list[str], backend: str) -> float:
+    """Run a program quietly and return the CPU seconds it used (all threads); fail loudly."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def generated(program: Path, epochs: int, out: Path, backend: str) -> float:
-    """Examples per second of the generated program over epochs 2..N."""
-    run([sys.executable, str(program), "--epochs", str(epochs), "--out", str(out), "--seed", "0"], backend)
+N_TRAIN = round(1797 * 0.8)  # digits rows that train (validation_split 0.2)
+
+
+def generated(program: Path, epochs: int, out: Path, backend: str) -> tuple[float, float]:
+    """(wall examples/s over epochs 2..N, CPU seconds of the whole run) of the generated program."""
+    argv = [sys.executable, str(program), "--epochs", str(epochs), "--out", str(out), "--seed", "0"]
+    cpu = run(argv, backend)
     history = json.loads((out / "metrics.json").read_text())["history"]
-    n_train = round(1797 * 0.8)
-    return n_train * (epochs - 1) / sum(r["seconds"] for r in history[1:])
+    return N_TRAIN * (epochs - 1) / sum(r["seconds"] for r in history[1:]), cpu
 
 
-def hand(program: Path, epochs: int, out: Path, backend: str, jit: str) -> float:
-    """Examples per second of the hand-written program over epochs 2..N."""
-    run([sys.executable, str(program), str(epochs), str(out), jit], backend)
+def hand(program: Path, epochs: int, out: Path, backend: str, jit: str) -> tuple[float, float]:
+    """(wall examples/s over epochs 2..N, CPU seconds of the whole run) of the hand-written program."""
+    cpu = run([sys.executable, str(program), str(epochs), str(out), jit], backend)
     result = json.loads(out.read_text())
-    return result["train"] * (epochs - 1) / result["seconds"]
+    return result["train"] * (epochs - 1) / result["seconds"], cpu
 
 
 def main() -> None:
@@ -126,24 +135,52 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backend", default="tensorflow")
+    parser.add_argument("--models", nargs="+", choices=sorted(MODELS), default=sorted(MODELS))
+    parser.add_argument("--verbose", action="store_true", help="print every run's figures")
     args = parser.parse_args()
-    print(f"backend {args.backend}, {args.epochs} epochs, median of {args.repeats} alternating runs")
-    columns = ("generated", "hand (jit off)", "ratio", "hand (auto)", "ratio")
-    print(f"{'model':<16} {columns[0]:>10} {columns[1]:>15} {columns[2]:>6} {columns[3]:>12} {columns[4]:>6}")
+    short = 2
+    print(
+        f"backend {args.backend}; medians of {args.repeats} alternating runs; "
+        f"wall: examples/s over epochs 2-{args.epochs}; "
+        f"cpu: examples per CPU-second from the difference of {args.epochs}- and {short}-epoch runs"
+    )
+    kinds = ("generated", "hand, jit off", "hand, jit auto")
+    header = f"{'model':<16} {'measure':<5}" + "".join(f" {k:>15}" for k in kinds)
+    print(header + f" {'gen/off':>8} {'gen/auto':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name, (model, shape) in MODELS.items():
+        for name in args.models:
+            model, shape = MODELS[name]
             program = root / f"{name}_keras.py"
             program.write_text(generate(ROOT / "examples" / f"{name}.spec", "keras"))
             baseline = root / f"{name}_hand.py"
             baseline.write_text(HAND.replace("MODEL", model).replace("SHAPE", shape))
-            ours, off, auto = [], [], []
+            wall: dict[str, list[float]] = {k: [] for k in kinds}
+            cpu: dict[str, list[float]] = {k: [] for k in kinds}
             for i in range(args.repeats):
-                ours.append(generated(program, args.epochs, root / f"{name}_{i}", args.backend))
-                off.append(hand(baseline, args.epochs, root / f"{name}_{i}_off.json", args.backend, "false"))
-                auto.append(hand(baseline, args.epochs, root / f"{name}_{i}_auto.json", args.backend, "auto"))
-            g, h, a = statistics.median(ours), statistics.median(off), statistics.median(auto)
-            print(f"{name:<16} {g:>10,.0f} {h:>15,.0f} {g / h:>6.2f} {a:>12,.0f} {g / a:>6.2f}")
+                for kind in kinds:
+                    figures = []
+                    for epochs in (args.epochs, short):
+                        out = root / f"{name}_{i}_{kind[-4:].strip()}_{epochs}"
+                        if kind == "generated":
+                            figures.append(generated(program, epochs, out, args.backend))
+                        else:
+                            jit = "false" if kind.endswith("off") else "auto"
+                            figures.append(
+                                hand(baseline, epochs, out.with_suffix(".json"), args.backend, jit)
+                            )
+                    (speed, long_cpu), (_, short_cpu) = figures
+                    wall[kind].append(speed)
+                    cpu[kind].append(N_TRAIN * (args.epochs - short) / (long_cpu - short_cpu))
+            for measure, table in (("wall", wall), ("cpu", cpu)):
+                if args.verbose:
+                    print(
+                        f"{name} {measure}: "
+                        + "; ".join(f"{k} {[round(v) for v in table[k]]}" for k in kinds)
+                    )
+                m = [statistics.median(table[k]) for k in kinds]
+                cells = "".join(f" {v:>15,.0f}" for v in m)
+                print(f"{name:<16} {measure:<5}{cells} {m[0] / m[1]:>8.2f} {m[0] / m[2]:>8.2f}")
 
 
 if __name__ == "__main__":
