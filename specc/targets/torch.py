@@ -368,7 +368,8 @@ def emit_batchnorm(node: LayerNode, net: Network, keys: Keys, layout: str) -> No
     # torch's momentum weighs the new batch, Keras's the old average: torch = 1 - Keras.
     momentum = round(1 - layer.momentum, 12)  # type: ignore[attr-defined]
     args = [literal(node.in_shape[-1]), f"eps={literal(layer.epsilon)}", f"momentum={literal(momentum)}"]  # type: ignore[attr-defined]
-    net.entries.append(Entry(node.name, f"nn.BatchNorm{rank}d", args))
+    net.helpers.add(f"KerasBatchNorm{rank}d")
+    net.entries.append(Entry(node.name, f"KerasBatchNorm{rank}d", args))
 
 
 def emit_layernorm(node: LayerNode, net: Network, keys: Keys, layout: str) -> None:
@@ -386,6 +387,9 @@ def emit_recurrent(node: LayerNode, net: Network, keys: Keys, layout: str) -> No
     cls = {"SimpleRNN": "nn.RNN", "LSTM": "nn.LSTM", "GRU": "nn.GRU"}[node.type]
     layer = node.layer
     inner = f"{cls}({literal(node.in_shape[-1])}, {literal(layer.units)}, batch_first=True)"  # type: ignore[attr-defined]
+    if node.type != "GRU":
+        net.helpers.add("OneBias")
+        inner = f"one_bias({inner})"
     net.helpers.add("Recurrent")
     args = [inner, f"return_sequences={literal(layer.return_sequences)}"]  # type: ignore[attr-defined]
     net.entries.append(Entry(node.name, "Recurrent", args))
@@ -423,6 +427,28 @@ EMITTERS: dict[str, Emitter] = {
 
 # Layer types this target cannot express at all (none today; node-level limits are in check()).
 UNSUPPORTED: dict[str, str] = {}
+
+
+def _keras_batchnorm(rank: int) -> str:
+    """`KerasBatchNorm{rank}d`: nn.BatchNorm whose moving variance follows Keras's update."""
+    return f'''\
+class KerasBatchNorm{rank}d(nn.BatchNorm{rank}d):
+    """nn.BatchNorm{rank}d whose moving variance averages the biased variance, as Keras."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        previous = self.running_var.clone()
+        outputs = super().forward(x)
+        count = x.numel() // x.shape[1]
+        with torch.no_grad():
+            # torch averaged in the unbiased var * n / (n - 1): scale that share back.
+            # A new tensor, not an in-place edit: backward needs the one torch used.
+            kept = (1 - self.momentum) * previous
+            share = (self.running_var - kept) * (count - 1) / count
+            self.running_var = kept + share
+        return outputs
+'''
 
 
 HELPERS: dict[str, str] = {
@@ -466,6 +492,7 @@ class SamePaddedAvgPool(nn.Module):
         real = torch.ones_like(x[:1, :1])  # 1 where a pixel is real, 0 in the padding
         return self.pool(self.pad(x)) / self.pool(self.pad(real))
 ''',
+    **{f"KerasBatchNorm{rank}d": _keras_batchnorm(rank) for rank in (1, 2, 3)},
     "Reshape": '''\
 class Reshape(nn.Module):
     """Reshapes each example (channels-last order), keeping the batch axis."""
@@ -476,6 +503,20 @@ class Reshape(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape(x.shape[0], *self.shape)
+''',
+    "OneBias": '''\
+class Zeros(nn.Module):
+    """A parametrization that makes a parameter read as zeros (and get no gradient)."""
+
+    def forward(self, parameter: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(parameter)
+
+
+def one_bias(rnn: nn.RNNBase) -> nn.RNNBase:
+    """Pin torch's second RNN/LSTM bias at zero: the first is then Keras's one bias."""
+    # Two biases that both train would move their sum at twice the rate of Keras's one.
+    parametrize.register_parametrization(rnn, "bias_hh_l0", Zeros())
+    return rnn
 ''',
     "Recurrent": '''\
 class Recurrent(nn.Module):
@@ -1047,6 +1088,34 @@ def emit_build_optimizer(f: Facts) -> str:
     return text
 
 
+def _coupled_decay(f: Facts) -> bool:
+    """Whether some phase has the spec's coupled weight_decay (SGD/Adam/RMSprop, not AdamW)."""
+    return any(o.weight_decay and not o.decoupled for o, _ in f.distinct_optimizers)  # type: ignore[attr-defined]
+
+
+def emit_weight_decay_term(f: Facts) -> str:
+    """`weight_decay_term(optimizer)`: the L2 term whose gradient coupled weight decay adds."""
+    if not _coupled_decay(f):
+        return ""
+    adamw = any(o.decoupled for o, _ in f.distinct_optimizers)  # type: ignore[attr-defined]
+    return (
+        "@torch.no_grad()\n"
+        "def weight_decay_term(optimizer: torch.optim.Optimizer) -> torch.Tensor | float:\n"
+        '    """(weight_decay / 2) * sum(w ** 2): torch adds its gradient, weight_decay * w."""\n'
+        + (
+            "    if isinstance(optimizer, torch.optim.AdamW):\n"
+            "        return 0.0  # decoupled: not part of any loss\n"
+            if adamw
+            else ""
+        )
+        + "    total = 0.0\n"
+        "    for group in optimizer.param_groups:\n"
+        '        for parameter in group["params"]:\n'
+        '            total = total + group["weight_decay"] / 2 * parameter.square().sum()\n'
+        "    return total\n"
+    )
+
+
 def emit_regularization(f: Facts) -> str:
     """`regularization(model)`: the spec's L1/L2 penalties on the weights that train."""
     if not f.penalties:
@@ -1277,12 +1346,22 @@ def emit_training(f: Facts) -> str:
         "            outputs = model(inputs)\n"
         "            loss = loss_fn(outputs, labels)\n"
         + ("        loss = loss + regularization(model)\n" if f.penalties else "")
+        + (
+            "        # Report the loss coupled weight decay minimises, as Keras does.\n"
+            "        reported = loss.detach() + weight_decay_term(optimizer)\n"
+            if _coupled_decay(f)
+            else ""
+        )
         + "        optimizer.zero_grad(set_to_none=True)\n"
         "        scaler.scale(loss).backward()\n"
         "        scaler.step(optimizer)\n"
         "        scaler.update()\n"
         "        # Sums stay on the device: no synchronisation until the epoch ends.\n"
-        '        sums["loss"] = sums.get("loss", 0) + loss.detach() * len(labels)\n'
+        + (
+            '        sums["loss"] = sums.get("loss", 0) + reported * len(labels)\n'
+            if _coupled_decay(f)
+            else '        sums["loss"] = sums.get("loss", 0) + loss.detach() * len(labels)\n'
+        )
         + (
             "        for name, value in metric_sums(outputs.detach(), labels, metrics).items():\n"
             "            sums[name] = sums.get(name, 0) + value\n"
@@ -1658,11 +1737,11 @@ def _emit_recurrent_portable(rnns: list[str]) -> str:
         if "LSTM" in plain
         else ""
     ) + (
-        "    # Keras has one bias where torch has two that are always added: store the sum.\n"
+        "    # Keras has one bias; one_bias pins torch's second at zero, so the first is Keras's.\n"
         "    return {\n"
         '        "kernel": rnn.weight_ih_l0.T,\n'
         '        "recurrent_kernel": rnn.weight_hh_l0.T,\n'
-        '        "bias": rnn.bias_ih_l0 + rnn.bias_hh_l0,\n'
+        '        "bias": rnn.bias_ih_l0,\n'
         "    }\n"
     )
     if gru and plain:
@@ -1686,8 +1765,7 @@ def _emit_recurrent_portable(rnns: list[str]) -> str:
     plain_put = (
         '    rnn.weight_ih_l0.copy_(arrays["kernel"].T)\n'
         '    rnn.weight_hh_l0.copy_(arrays["recurrent_kernel"].T)\n'
-        '    rnn.bias_ih_l0.copy_(arrays["bias"])\n'
-        "    rnn.bias_hh_l0.zero_()  # the sum is all that matters\n"
+        '    rnn.bias_ih_l0.copy_(arrays["bias"])  # torch\'s second bias is pinned at zero\n'
     )
     if gru and plain:
         text += "    if isinstance(rnn, nn.GRU):\n" + gru_put(" " * 8) + "        return\n" + plain_put
@@ -1908,6 +1986,7 @@ def _imports_in(code: str) -> set[str]:
         r"\bargparse\.": "import argparse",
         r"\bPath\b": "from pathlib import Path",
         r"\bmodels\.": "from torchvision import models",
+        r"\bparametrize\.": "from torch.nn.utils import parametrize",
     }
     for pattern, line in checks.items():
         if re.search(pattern, code):
@@ -1935,6 +2014,7 @@ def emit(program: Program, options: EmitOptions) -> str:
         loss_text,
         emit_build_optimizer(f),
         emit_regularization(f),
+        emit_weight_decay_term(f),
         emit_metrics(f),
         data_text,
         emit_training(f),

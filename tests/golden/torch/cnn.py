@@ -43,6 +43,24 @@ class ChannelsLast(nn.Module):
         return x.movedim(1, -1)
 
 
+class KerasBatchNorm2d(nn.BatchNorm2d):
+    """nn.BatchNorm2d whose moving variance averages the biased variance, as Keras."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        previous = self.running_var.clone()
+        outputs = super().forward(x)
+        count = x.numel() // x.shape[1]
+        with torch.no_grad():
+            # torch averaged in the unbiased var * n / (n - 1): scale that share back.
+            # A new tensor, not an in-place edit: backward needs the one torch used.
+            kept = (1 - self.momentum) * previous
+            share = (self.running_var - kept) * (count - 1) / count
+            self.running_var = kept + share
+        return outputs
+
+
 class SamePaddedAvgPool(nn.Module):
     """Average pooling after an uneven zero pad, leaving the pad out of each mean."""
 
@@ -69,7 +87,7 @@ def build_model() -> nn.Sequential:
     layers["conv2d_pad"] = nn.ZeroPad2d((0, 1, 0, 1))
     layers["conv2d"] = nn.Conv2d(3, 4, kernel_size=3, stride=2)
     layers["conv2d_relu"] = nn.ReLU()
-    layers["batch_normalization"] = nn.BatchNorm2d(4, eps=0.001, momentum=0.1)
+    layers["batch_normalization"] = KerasBatchNorm2d(4, eps=0.001, momentum=0.1)
     layers["max_pooling2d"] = nn.MaxPool2d(2)
     layers["conv2d_1"] = nn.Conv2d(4, 6, kernel_size=2, padding="same")
     layers["conv2d_1_leaky_relu"] = nn.LeakyReLU(negative_slope=0.2)
@@ -229,6 +247,16 @@ def regularization(model: nn.Module) -> torch.Tensor:
     return total
 
 
+@torch.no_grad()
+def weight_decay_term(optimizer: torch.optim.Optimizer) -> torch.Tensor | float:
+    """(weight_decay / 2) * sum(w ** 2): torch adds its gradient, weight_decay * w."""
+    total = 0.0
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            total = total + group["weight_decay"] / 2 * parameter.square().sum()
+    return total
+
+
 def metric_sums(
     outputs: torch.Tensor, labels: torch.Tensor, metrics: tuple[str, ...]
 ) -> dict[str, torch.Tensor]:
@@ -327,12 +355,14 @@ def train_one_epoch(
             outputs = model(inputs)
             loss = loss_fn(outputs, labels)
         loss = loss + regularization(model)
+        # Report the loss coupled weight decay minimises, as Keras does.
+        reported = loss.detach() + weight_decay_term(optimizer)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
         # Sums stay on the device: no synchronisation until the epoch ends.
-        sums["loss"] = sums.get("loss", 0) + loss.detach() * len(labels)
+        sums["loss"] = sums.get("loss", 0) + reported * len(labels)
         for name, value in metric_sums(outputs.detach(), labels, metrics).items():
             sums[name] = sums.get(name, 0) + value
         seen += len(labels)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 INPUT_SHAPE = (10,)
 INPUT_SIZE = 10
@@ -47,6 +48,20 @@ class ChannelsLast(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x.movedim(1, -1)
+
+
+class Zeros(nn.Module):
+    """A parametrization that makes a parameter read as zeros (and get no gradient)."""
+
+    def forward(self, parameter: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(parameter)
+
+
+def one_bias(rnn: nn.RNNBase) -> nn.RNNBase:
+    """Pin torch's second RNN/LSTM bias at zero: the first is then Keras's one bias."""
+    # Two biases that both train would move their sum at twice the rate of Keras's one.
+    parametrize.register_parametrization(rnn, "bias_hh_l0", Zeros())
+    return rnn
 
 
 class Recurrent(nn.Module):
@@ -108,9 +123,11 @@ def build_model() -> nn.Sequential:
     layers["to_channels_last"] = ChannelsLast()
     layers["gru"] = Recurrent(nn.GRU(6, 5, batch_first=True), return_sequences=True)
     layers["simple_rnn"] = Recurrent(
-        nn.RNN(5, 4, batch_first=True), return_sequences=True
+        one_bias(nn.RNN(5, 4, batch_first=True)), return_sequences=True
     )
-    layers["lstm"] = Recurrent(nn.LSTM(4, 3, batch_first=True), return_sequences=False)
+    layers["lstm"] = Recurrent(
+        one_bias(nn.LSTM(4, 3, batch_first=True)), return_sequences=False
+    )
     layers["dense"] = nn.Linear(3, 1)
     # The loss takes logits and applies the final sigmoid itself (fused, stable).
     model = nn.Sequential(layers)
@@ -135,11 +152,11 @@ def recurrent_arrays(rnn: nn.RNNBase) -> dict[str, torch.Tensor]:
             "recurrent_bias": swap_gates(rnn.bias_hh_l0),
         }
     # LSTM gates are (i, f, g, o) in torch and (i, f, c, o) in Keras: the same order.
-    # Keras has one bias where torch has two that are always added: store the sum.
+    # Keras has one bias; one_bias pins torch's second at zero, so the first is Keras's.
     return {
         "kernel": rnn.weight_ih_l0.T,
         "recurrent_kernel": rnn.weight_hh_l0.T,
-        "bias": rnn.bias_ih_l0 + rnn.bias_hh_l0,
+        "bias": rnn.bias_ih_l0,
     }
 
 
@@ -153,8 +170,7 @@ def set_recurrent_arrays(rnn: nn.RNNBase, arrays: dict[str, torch.Tensor]) -> No
         return
     rnn.weight_ih_l0.copy_(arrays["kernel"].T)
     rnn.weight_hh_l0.copy_(arrays["recurrent_kernel"].T)
-    rnn.bias_ih_l0.copy_(arrays["bias"])
-    rnn.bias_hh_l0.zero_()  # the sum is all that matters
+    rnn.bias_ih_l0.copy_(arrays["bias"])  # torch's second bias is pinned at zero
 
 
 def portable_arrays(module: nn.Module) -> dict[str, torch.Tensor]:

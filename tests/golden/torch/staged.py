@@ -63,6 +63,24 @@ PHASES = [
 ]
 
 
+class KerasBatchNorm1d(nn.BatchNorm1d):
+    """nn.BatchNorm1d whose moving variance averages the biased variance, as Keras."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        previous = self.running_var.clone()
+        outputs = super().forward(x)
+        count = x.numel() // x.shape[1]
+        with torch.no_grad():
+            # torch averaged in the unbiased var * n / (n - 1): scale that share back.
+            # A new tensor, not an in-place edit: backward needs the one torch used.
+            kept = (1 - self.momentum) * previous
+            share = (self.running_var - kept) * (count - 1) / count
+            self.running_var = kept + share
+        return outputs
+
+
 def init_weights(module: nn.Module) -> None:
     """Keras's initialisation, as the spec means: glorot_uniform kernels, zero bias."""
     if isinstance(module, nn.Linear):
@@ -76,7 +94,7 @@ def build_model() -> nn.Sequential:
     layers = OrderedDict()
     layers["hidden"] = nn.Linear(64, 32)
     layers["hidden_relu"] = nn.ReLU()
-    layers["norm"] = nn.BatchNorm1d(32, eps=0.001, momentum=0.01)
+    layers["norm"] = KerasBatchNorm1d(32, eps=0.001, momentum=0.01)
     layers["dropout"] = nn.Dropout(p=0.1)
     layers["head"] = nn.Linear(32, 10)
     # The loss takes logits and applies the final softmax itself (fused, stable).
