@@ -310,7 +310,7 @@ STAGES = [
             "head = Dense(3, activation=softmax)",
         ),
         loss="sparse_categorical_crossentropy",
-        optimizer="Adam(learning_rate=0.01)",
+        optimizer="Adam(learning_rate=0.01, epsilon=1e-12)",  # see EPSILON_PLACEMENT
         epochs=2,
         stages=(
             "    stage head_only {\n        freeze: [hidden, norm]\n        epochs: 2\n    }\n"
