@@ -112,11 +112,14 @@ class Softmax(_Fixed):
     axis: int = -1
 
     def infer(self, shape: Shape) -> Shape:
-        if not -len(shape) <= self.axis < len(shape):
+        # Keras counts the batch axis (axis=1 is the first axis of an example). Only the last
+        # axis is supported by both targets, so any other axis is an error, never a silent change.
+        if self.axis not in (-1, len(shape)):
+            where = "the batch axis" if self.axis == 0 else f"not the last axis of {fmt(shape)}"
             raise ShapeProblem(
                 "SPC201",
-                f"Softmax axis {self.axis} is out of range for input {fmt(shape)}",
-                "use axis=-1 (the last axis)",
+                f"Softmax axis {self.axis} is {where}; only the last axis is supported",
+                f"use axis=-1 (or axis={len(shape)}, counting the batch axis as Keras does)",
                 "axis",
             )
         return shape

@@ -199,8 +199,6 @@ def fused_strip(program: Program) -> LayerNode | None:
     if any(n.type == "Dropout" for n in after):
         return None
     activation = head.layer.activation_name
-    if head.type == "Softmax" and head.layer.axis not in (-1, len(head.out_shape) - 1):  # type: ignore[attr-defined]
-        return None
     for phase in program.train.phases:
         loss = phase.loss
         if getattr(loss, "from_logits", True):
@@ -350,12 +348,6 @@ def emit_reshape(node: LayerNode, net: Network, keys: Keys, layout: str) -> None
 
 
 def emit_activation(node: LayerNode, net: Network, keys: Keys, layout: str) -> None:
-    if node.type == "Softmax" and node.layer.axis not in (-1, len(node.in_shape) - 1):  # type: ignore[attr-defined]
-        axis = node.layer.axis  # type: ignore[attr-defined]
-        dim = axis if axis < 0 else axis + 1  # the batch axis comes first in torch
-        if net.strip is not node:
-            net.entries.append(Entry(node.name, "nn.Softmax", [f"dim={literal(dim)}"]))
-        return
     if (node.layer.activation_name or "linear") == "linear":
         net.entries.append(Entry(node.name, "nn.Identity", []))
         return
