@@ -191,6 +191,18 @@ def parity(tmp_path_factory: pytest.TempPathFactory) -> Run:
         second[framework].append((ROUND_TRIP, "again", {"program": program, "argv": argv}))
         argv = ["--init-weights", other, "--build-only", "--out", out]
         second[framework].append((ROUND_TRIP, "foreign", {"program": program, "argv": argv}))
+    for framework in TARGETS:
+        # Weights of another model: refused with the keys that do not fit.
+        other = str(run.path("loss_mse", "torch", "start.npz"))
+        program = str(run.programs["recurrent_last"][framework])
+        argv = [
+            "--init-weights",
+            other,
+            "--build-only",
+            "--out",
+            str(run.path("recurrent_last", framework, "misfit")),
+        ]
+        second[framework].append(("recurrent_last", "misfit", {"program": program, "argv": argv}))
     run_workers(second, run, "second")
     return run
 
@@ -367,3 +379,12 @@ def test_backbone_weights_across_targets_are_a_clear_error(parity: Run, framewor
     other = "torchvision" if framework == "keras" else "keras.applications"
     assert result["error"].startswith("error: ") and other in result["error"], result["error"]
     assert "mobilenet_v2" in result["error"]
+
+
+@pytest.mark.parametrize("framework", TARGETS)
+def test_weights_of_another_model_are_a_clear_error(parity: Run, framework: str) -> None:
+    result = parity.results[("recurrent_last", framework, "misfit")]
+    assert not result["ok"]
+    missing = "missing ['lstm/bias', 'lstm/kernel', 'lstm/recurrent_kernel']"
+    assert f"does not fit this model: {missing}" in result["error"], result["error"]
+    assert "unexpected ['dense_1/bias', 'dense_1/kernel']" in result["error"], result["error"]
