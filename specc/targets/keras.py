@@ -970,22 +970,7 @@ def _portable(program: Program, plan: Plan) -> str:
             '            "exported by the Keras program load into its backbone"\n'
             "        )\n"
         )
-    text += (
-        "    expected = portable_weights(model)\n"
-        "    missing = sorted(expected.keys() - arrays.keys())\n"
-        "    unexpected = sorted(arrays.keys() - expected.keys())\n"
-        "    if missing or unexpected:\n"
-        "        raise SystemExit(\n"
-        '            f"error: {path} does not fit this model: "\n'
-        '            f"missing {missing[:5]}, unexpected {unexpected[:5]}"\n'
-        "        )\n"
-        "    for key, array in expected.items():\n"
-        "        if arrays[key].shape != array.shape:\n"
-        "            raise SystemExit(\n"
-        '                f"error: {path}: {key} has shape {arrays[key].shape}, "\n'
-        '                f"the model needs {array.shape}"\n'
-        "            )\n"
-    )
+    text += shared.weights_fit_check("array", "{}")
     if gru:
         text += (
             "    for name in gru_names(model):\n"

@@ -446,3 +446,27 @@ def load_data_call(program: Program, args: str = "args") -> str:
     if isinstance(source, (Csv, Npz)):
         return f"load_data({args}.data_dir, {args}.seed)"
     return f"load_data({args}.seed)"
+
+
+def weights_fit_check(value: str, shape: str) -> str:
+    """The lines of a program's `load_portable_weights` that refuse a file not made for this model.
+
+    `value` names the loop variable over `portable_weights(model)`, and `shape` formats a shape
+    expression for messages (`"{}"` for Keras's tuples, `"tuple({})"` for torch's Size).
+    """
+    return (
+        "    expected = portable_weights(model)\n"
+        "    missing = sorted(expected.keys() - arrays.keys())\n"
+        "    unexpected = sorted(arrays.keys() - expected.keys())\n"
+        "    if missing or unexpected:\n"
+        "        raise SystemExit(\n"
+        '            f"error: {path} does not fit this model: "\n'
+        '            f"missing {missing[:5]}, unexpected {unexpected[:5]}"\n'
+        "        )\n"
+        f"    for key, {value} in expected.items():\n"
+        f"        if arrays[key].shape != {value}.shape:\n"
+        "            raise SystemExit(\n"
+        f'                f"error: {{path}}: {{key}} has shape {{{shape.format("arrays[key].shape")}}}, "\n'
+        f'                f"the model needs {{{shape.format(value + ".shape")}}}"\n'
+        "            )\n"
+    )

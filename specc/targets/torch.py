@@ -1813,21 +1813,7 @@ def _emit_weights_io(f: Facts) -> str:
             '            "exported by the PyTorch program load into its backbone"\n'
             "        )\n"
         )
-    text += (
-        "    expected = portable_weights(model)\n"
-        "    missing = sorted(expected.keys() - arrays.keys())\n"
-        "    unexpected = sorted(arrays.keys() - expected.keys())\n"
-        "    if missing or unexpected:\n"
-        "        raise SystemExit(\n"
-        '            f"error: {path} does not fit this model: "\n'
-        '            f"missing {missing[:5]}, unexpected {unexpected[:5]}"\n'
-        "        )\n"
-        "    for key, tensor in expected.items():\n"
-        "        if arrays[key].shape != tensor.shape:\n"
-        "            raise SystemExit(\n"
-        '                f"error: {path}: {key} has shape {tuple(arrays[key].shape)}, "\n'
-        '                f"the model needs {tuple(tensor.shape)}"\n'
-        "            )\n"
+    text += shared.weights_fit_check("tensor", "tuple({})") + (
         f"    for name, module in {layers}.named_children():\n"
         '        roles = {role: arrays[f"{name}/{role}"] for role in portable_arrays(module)}\n'
         "        if roles:\n"
