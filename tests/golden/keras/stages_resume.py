@@ -140,10 +140,12 @@ def prepare_out(out: Path) -> None:
             file.write(bytes(65536))
             file.flush()
             os.fsync(file.fileno())
-        probe.unlink()
     except OSError as error:
         message = f"error: cannot write to --out {out}: {error.strerror}"
         raise SystemExit(message) from None
+    finally:
+        if probe.is_file():  # also after a failed write: leave no probe behind
+            probe.unlink()
 
 
 def format_record(record: dict[str, float | int | str]) -> str:
