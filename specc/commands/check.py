@@ -71,14 +71,7 @@ def check_files(
     workers = _workers(jobs, len(files))
     if workers > 1:
         return _parallel(files, select, ignore, lint, workers)
-    diagnostics: list[Diagnostic] = []
-    sources: dict[str, Source] = {}
-    cache: dict[Path | None, Selection] = {}
-    for path in files:
-        found, source = _check_one(path, select, ignore, lint, cache)
-        diagnostics.extend(found)
-        sources.update(source)
-    return diagnostics, sources
+    return _check_chunk((files, select, ignore, lint))
 
 
 def _workers(jobs: int, files: int) -> int:
@@ -117,7 +110,7 @@ def _check_one(
 def _check_chunk(
     args: tuple[list[Path], Sequence[str] | None, Sequence[str], bool],
 ) -> tuple[list[Diagnostic], dict[str, Source]]:
-    """A worker's share of the files."""
+    """Check files in order in this process: all of them, or a worker's share."""
     files, select, ignore, lint = args
     diagnostics: list[Diagnostic] = []
     sources: dict[str, Source] = {}
