@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
 from collections.abc import Callable
 from importlib import import_module
 
@@ -37,9 +39,12 @@ def _import_torchvision_first() -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Before test modules import `emit`, replace each target's with the audited one."""
+    """Give specc a cache folder of its own; replace each target's `emit` with the audited one."""
     from specc.targets import TARGETS
 
+    # The session's own cache folder (parser and check results), inherited by every `specc`
+    # subprocess: no test reads a result the user's cache holds, or leaves one there.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="specc-test-cache-")
     _import_torchvision_first()
 
     for name in TARGETS:

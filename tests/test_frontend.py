@@ -174,7 +174,9 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert cli.main(["check", str(EXAMPLE)]) == 0
     assert cli.main(["check", str(tmp_path)]) == 1  # directories are searched recursively
     assert f"{bad}:3:11: error SPC113" in capsys.readouterr().out
-    assert cli.main(["check", str(tmp_path / "nope.spec")]) == 2
+    # A missing path is SPC015 (exit 1), as for every command that reads a spec.
+    assert cli.main(["check", str(tmp_path / "nope.spec")]) == 1
+    assert "SPC015" in capsys.readouterr().out
     assert cli.main(["summary", str(bad)]) == 1
     assert cli.main(["summary", str(EXAMPLE), "--format", "json"]) == 0
     with pytest.raises(SystemExit) as info:

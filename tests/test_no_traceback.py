@@ -82,7 +82,7 @@ def test_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: 
     names = {"missing": tmp_path / "nope.spec", "good": GOOD, "missing_dir": tmp_path / "no" / "dir"}
     names["tmp"] = tmp_path
     code, text = run_cli([a.format(**names) for a in args], capsys)
-    # A missing spec is a usage error to `check` (exit 2) and SPC015 to the one-file commands (1).
+    # A missing spec is SPC015 (exit 1) to every command; the rest are usage errors (exit 2).
     assert code == 2 or ("{missing}" in args and code == 1), text
     assert_no_traceback(text)
     assert "error" in text

@@ -27,16 +27,18 @@ def use_color(stream: object = sys.stdout) -> bool:
 
 
 def spec_files(paths: Sequence[str]) -> list[Path]:
-    """The .spec files named or found (recursively) under the given paths, sorted."""
+    """The .spec files named or found (recursively) under the given paths, sorted.
+
+    A named path that does not exist stays in the list: loading it reports SPC015, as every
+    command does for a spec it cannot read, so a mistyped path fails a CI check visibly.
+    """
     found: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*.spec") if p.is_file()))
-        elif path.exists():
-            found.append(path)
         else:
-            raise UsageError(f"{raw}: no such file or directory")
+            found.append(path)
     return found
 
 
@@ -53,12 +55,14 @@ def print_diagnostics(
     out.write(renderer(fmt)(diagnostics, sources, use_color(out)))  # type: ignore[attr-defined]
 
 
-def source_of(err: SpeccError, path: Path) -> dict[str, Source]:
-    """The decoded source of a failed file, when it decodes, for caret snippets."""
+def source_of(err: SpeccError, path: Path, data: bytes | None = None) -> dict[str, Source]:
+    """The decoded source of a failed file (or of its bytes, already read), for caret snippets."""
     from specc.limits import current
-    from specc.parse import read
+    from specc.parse import decode, read
 
     try:
+        if data is not None:
+            return {str(path): decode(data, str(path), path, current().max_bytes)}
         # Through `read`, so a huge file, a device or a pipe is never read without bound.
         return {str(path): read(path, current().max_bytes)}
     except SpeccError:
