@@ -15,8 +15,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 
-DEFAULT_MAX_BYTES = 4 * 1024 * 1024
-DEFAULT_MAX_LAYERS = 100_000
+# Far above any real network (the largest torchvision model has a few hundred layers), and low
+# enough that the worst spec the defaults accept is checked in about 3 s of CPU.
+DEFAULT_MAX_BYTES = 1024 * 1024
+DEFAULT_MAX_LAYERS = 10_000
 DEFAULT_MAX_PARAMS = 10_000_000_000
 
 # Commands that load specs, so take the limit options.
