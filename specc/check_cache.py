@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.util import find_spec
+from importlib.machinery import PathFinder
 from pathlib import Path
 
 from specc import user_cache
@@ -126,7 +126,7 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256(sys.version.encode())
     files = [package / "grammar" / "specc.lark", package.parent / "grammar" / "specc.lark"]
     for library in ("lark", "pydantic", "pydantic_core"):
-        spec = find_spec(library)
+        spec = PathFinder.find_spec(library)
         if spec is not None and spec.origin:
             files.append(Path(spec.origin))
     for folder, _, names in sorted(os.walk(package)):
