@@ -1,15 +1,15 @@
-"""Syntax tree -> plain located data: blocks, settings, layer statements, calls and values."""
+"""Located data built while parsing: blocks, settings, layer statements, calls and values."""
 
 from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lark import Token, Tree
-
 from specc.diagnostics import Collector
+from specc.lalr import Lexeme
 from specc.source import Source, Span
 
 MAX_DIGITS = 30
@@ -126,127 +126,187 @@ def describe(value: Value) -> str:
     return repr(data)
 
 
-def _token_span(token: Token) -> Span:
-    return Span(token.line, token.column, token.end_line, token.end_column)
+@dataclass(slots=True)
+class Parsed:
+    """A spec's blocks as the parser built them, and the literal errors found on the way."""
+
+    blocks: list[Block]
+    problems: Collector
 
 
-def _span(node: Tree | Token) -> Span:
-    """A node's span from its first to its last token.
+class _Paren:
+    """A value in parentheses: `(x)` is x, spanning x alone, but the statement ends at `)`."""
 
-    The parser records no positions itself (propagating them made parsing three times slower);
-    it keeps every token, brackets included, and placeholders (None) never come first or last.
-    """
-    if isinstance(node, Token):
-        return Span(node.line, node.column, node.end_line, node.end_column)
-    if not node.children:
-        return Span(1, 1, 1, 2)
-    first: Tree | Token = node
-    while isinstance(first, Tree):
-        first = first.children[0]
-    last: Tree | Token = node
-    while isinstance(last, Tree):
-        last = last.children[-1]
-    return Span(first.line, first.column, last.end_line, last.end_column)
+    __slots__ = ("value", "close")
+
+    def __init__(self, value: Value, close: Lexeme) -> None:
+        self.value = value
+        self.close = close
 
 
-def _trees(children: list[Any]) -> list[Any]:
-    """The children that carry meaning: subtrees and named tokens, not punctuation or placeholders."""
-    return [c for c in children if isinstance(c, Tree) or (c is not None and c.type in _MEANINGFUL)]
+def _unwrap(value: Value | _Paren) -> Value:
+    """The value itself, out of its parentheses."""
+    return value.value if type(value) is _Paren else value
 
 
-# Terminals that carry meaning; every other token in the tree is punctuation.
-_MEANINGFUL = frozenset({"NAME", "NUMBER", "STRING"})
+def _items(children: list[Any]) -> list[Value]:
+    """The values between a tuple's or list's brackets."""
+    # `value ("," value)*` arrives as the first value and one flat list [",", value, ",", ...].
+    items: list[Value] = []
+    for child in children[1:-1]:
+        kind = type(child)
+        if kind is Value:
+            items.append(child)
+        elif kind is _Paren:
+            items.append(child.value)
+        elif kind is list:
+            items.extend(_unwrap(v) for v in child[1::2])
+    return items
 
 
-class _Lowerer:
-    """Walks the lark tree once, checking literals as it goes."""
+class Builder:
+    """The parser's reduce actions: the values of a rule's symbols in, located data out."""
 
-    def __init__(self, source: Source, out: Collector) -> None:
-        self.source = source
+    # Tokens arrive as lexemes; literal errors go to `out`, to be reported all together.
+
+    __slots__ = ("out",)
+
+    def __init__(self, out: Collector) -> None:
         self.out = out
 
-    def blocks(self, tree: Tree) -> list[Block]:
-        return [self.block(self._unwrap(child)) for child in _trees(tree.children)]
+    def start(self, children: list[Any]) -> list[Block]:
+        return children[0] if children else []
 
-    @staticmethod
-    def _unwrap(tree: Tree) -> Tree:
-        """A statement followed by `,` or `;` comes wrapped in a `statement` node with the separator."""
-        while tree.data == "statement":
-            tree = next(c for c in tree.children if isinstance(c, Tree))
-        return tree
-
-    def block(self, tree: Tree) -> Block:
-        kind, name = tree.children[0], tree.children[1]
-        block = Block(
-            str(kind),
-            _token_span(kind),
-            str(name) if name is not None else None,
-            _token_span(name) if name is not None else None,
-            span=_span(tree),
+    def block(self, children: list[Any]) -> Block:
+        # NAME [NAME] "{" statement* "}": the name is absent when the second token is the `{`.
+        _, kind, line, column, end_line, end_column = children[0]
+        second = children[1]
+        name = second if second[0] == "NAME" else None
+        close = children[-1]
+        statements = children[-2]
+        return Block(
+            kind,
+            Span(line, column, end_line, end_column),
+            name[1] if name is not None else None,
+            Span(name[2], name[3], name[4], name[5]) if name is not None else None,
+            statements if type(statements) is list else [],
+            Span(line, column, close[4], close[5]),
         )
-        block.statements = [self.statement(self._unwrap(s)) for s in tree.children[2:] if isinstance(s, Tree)]
-        return block
 
-    def statement(self, tree: Tree) -> Statement:
-        if tree.data == "block":
-            return self.block(tree)
-        if tree.data == "setting":
-            key, value = _trees(tree.children)
-            return Setting(str(key), _token_span(key), self.value(value), _span(tree))
-        if tree.data == "named_layer":
-            name, call = _trees(tree.children)
-            return LayerStatement(str(name), _token_span(name), self.call(call), _span(tree))
-        (call,) = _trees(tree.children)
-        return LayerStatement(None, None, self.call(call), _span(tree))
+    def statement(self, children: list[Any]) -> Statement:
+        return children[0]  # the statement before its `,` or `;`
 
-    def call(self, tree: Tree) -> Call:
-        dotted, arguments = tree.children[0], tree.children[2]
+    def setting(self, children: list[Any]) -> Setting:
+        _, key, line, column, end_line, end_column = children[0]
+        value = children[2]
+        if type(value) is _Paren:
+            last = value.close
+            value = value.value
+            span = Span(line, column, last[4], last[5])
+        else:
+            span = Span(line, column, value.span.end_line, value.span.end_column)
+        return Setting(key, Span(line, column, end_line, end_column), value, span)
+
+    def named_layer(self, children: list[Any]) -> LayerStatement:
+        _, name, line, column, end_line, end_column = children[0]
+        call = children[2]
+        span = call.span
+        return LayerStatement(
+            name,
+            Span(line, column, end_line, end_column),
+            call.data,
+            Span(line, column, span.end_line, span.end_column),
+        )
+
+    def layer(self, children: list[Any]) -> LayerStatement:
+        call = children[0]
+        return LayerStatement(None, None, call.data, call.span)
+
+    def call(self, children: list[Any]) -> Value:
+        """A call as a value (its span is the call's): a layer statement takes the call out."""
+        name, name_span = children[0]
         args: list[Value] = []
         kwargs: list[Keyword] = []
-        for arg in _trees(arguments.children) if arguments is not None else ():
-            if arg.data == "keyword":
-                key, value = _trees(arg.children)
-                kwargs.append(Keyword(str(key), _token_span(key), self.value(value)))
-            else:
-                args.append(self.value(arg))
-        name = ".".join(str(t) for t in _trees(dotted.children))
-        return Call(name, _span(dotted), tuple(args), tuple(kwargs), _span(tree))
+        if len(children) == 4:
+            for arg in children[2]:
+                kind = type(arg)
+                if kind is Value:
+                    args.append(arg)
+                elif kind is Keyword:
+                    kwargs.append(arg)
+                else:
+                    args.append(arg.value)
+        close = children[-1]
+        span = Span(name_span.line, name_span.column, close[4], close[5])
+        return Value(Call(name, name_span, tuple(args), tuple(kwargs), span), span)
 
-    def value(self, node: Tree) -> Value:
-        kind = node.data
-        if kind == "value":  # a value in parentheses: `(x)` is x, spanning x alone
-            (inner,) = _trees(node.children)
-            return self.value(inner)
-        if kind in ("number", "string", "name"):
-            token = node.children[0]
-            span = _token_span(token)
-            if kind == "number":
-                return Value(self.number(token, span), span)
-            if kind == "string":
-                return Value(self.string(token), span)
-            text = str(token)
-            return Value(_CONSTANTS[text] if text in _CONSTANTS else Name(text), span)
-        span = _span(node)
-        if kind == "call":
-            return Value(self.call(node), span)
-        if kind == "tuple":
-            return Value(tuple(self.value(c) for c in _trees(node.children)), span)
-        if kind == "list":
-            return Value([self.value(c) for c in _trees(node.children)], span)
-        raise TypeError(kind)  # pragma: no cover - the grammar has no other value
+    def dotted(self, children: list[Any]) -> tuple[str, Span]:
+        _, name, line, column, end_line, end_column = children[0]
+        if len(children) == 1:
+            return name, Span(line, column, end_line, end_column)
+        rest = children[1]  # [".", NAME, ".", NAME, ...]
+        last = rest[-1]
+        return name + "".join([token[1] for token in rest]), Span(line, column, last[4], last[5])
 
-    def number(self, token: Token, span: Span) -> int | float:
-        text = str(token)
-        digits = sum(ch.isdigit() for ch in text)
-        if digits > MAX_DIGITS:
-            self.out.add(
-                "SPC008",
-                f"number literal with {digits} digits; at most {MAX_DIGITS} are allowed",
-                span,
-                help="write large values in exponent form, e.g. 1e40",
-            )
-            return 0
-        if any(ch in text for ch in ".eE"):
+    def arguments(self, children: list[Any]) -> list[Any]:
+        # argument ("," argument)* ","?: the repeats arrive as one flat list [",", arg, ...].
+        if len(children) > 1 and type(children[1]) is list:
+            return [children[0], *children[1][1::2]]
+        return [children[0]]
+
+    def keyword(self, children: list[Any]) -> Keyword:
+        _, key, line, column, end_line, end_column = children[0]
+        return Keyword(key, Span(line, column, end_line, end_column), _unwrap(children[2]))
+
+    def paren(self, children: list[Any]) -> _Paren:
+        return _Paren(_unwrap(children[1]), children[2])
+
+    def tuple_value(self, children: list[Any]) -> Value:
+        first = children[0]
+        last = children[-1]
+        return Value(tuple(_items(children)), Span(first[2], first[3], last[4], last[5]))
+
+    def list_value(self, children: list[Any]) -> Value:
+        first = children[0]
+        last = children[-1]
+        return Value(_items(children), Span(first[2], first[3], last[4], last[5]))
+
+    def name(self, children: list[Any]) -> Value:
+        _, text, line, column, end_line, end_column = children[0]
+        span = Span(line, column, end_line, end_column)
+        return Value(_CONSTANTS[text] if text in _CONSTANTS else Name(text), span)
+
+    def number(self, children: list[Any]) -> Value:
+        _, text, line, column, end_line, end_column = children[0]
+        span = Span(line, column, end_line, end_column)
+        return Value(self._number(text, span), span)
+
+    def string(self, children: list[Any]) -> Value:
+        _, text, line, column, end_line, end_column = children[0]
+        return Value(self._string(text, line, column), Span(line, column, end_line, end_column))
+
+    def repeat(self, children: list[Any]) -> list[Any]:
+        """The first round of lark's helper rule for `x*`: a fresh list of the symbols' values."""
+        return children
+
+    def repeat_more(self, children: list[Any]) -> list[Any]:
+        """Another round: the list so far, extended (lark's helper rules recurse on the left)."""
+        so_far = children[0]
+        so_far += children[1:]
+        return so_far
+
+    def _number(self, text: str, span: Span) -> int | float:
+        if len(text) > MAX_DIGITS:  # shorter literals cannot have too many digits
+            digits = sum(ch.isdigit() for ch in text)
+            if digits > MAX_DIGITS:
+                self.out.add(
+                    "SPC008",
+                    f"number literal with {digits} digits; at most {MAX_DIGITS} are allowed",
+                    span,
+                    help="write large values in exponent form, e.g. 1e40",
+                )
+                return 0
+        if "." in text or "e" in text or "E" in text:
             result = float(text)
             if not math.isfinite(result):
                 self.out.add("SPC009", f"`{text}` is not a finite number", span, help="use a finite value")
@@ -254,13 +314,16 @@ class _Lowerer:
             return result
         return int(text)
 
-    def string(self, token: Token) -> str:
-        raw = str(token)[1:-1]
+    def _string(self, text: str, line: int, column: int) -> str:
+        raw = text[1:-1]
+        if "\\" not in raw and raw.isprintable():
+            # Nothing to unescape or reject: every forbidden character is unprintable.
+            return raw
         chars: list[str] = []
         i = 0
         while i < len(raw):
             ch = raw[i]
-            column = token.column + 1 + i
+            at = column + 1 + i
             if ch == "\\":
                 nxt = raw[i + 1] if i + 1 < len(raw) else ""
                 if nxt in ('"', "\\"):
@@ -270,7 +333,7 @@ class _Lowerer:
                 self.out.add(
                     "SPC007",
                     f"invalid escape `\\{nxt}` in a string",
-                    Span(token.line, column, token.line, column + 2),
+                    Span(line, at, line, at + 2),
                     help='only \\" and \\\\ are escapes; write the character itself',
                 )
                 i += 2
@@ -280,7 +343,7 @@ class _Lowerer:
                     "SPC006",
                     f"forbidden character U+{ord(ch):04X} "
                     f"({unicodedata.name(ch, 'control character')}) in a string",
-                    Span.point(token.line, column),
+                    Span.point(line, at),
                     help="remove it; strings may not hold control, line-break or bidi characters",
                 )
             chars.append(ch)
@@ -288,9 +351,41 @@ class _Lowerer:
         return "".join(chars)
 
 
-def lower(tree: Tree, source: Source) -> list[Block]:
-    """Turn the lark tree into located blocks; literal errors are all reported together."""
-    out = Collector(source.name)
-    blocks = _Lowerer(source, out).blocks(tree)
-    out.raise_if_errors()
-    return blocks
+# lark's rules whose one symbol's value is the rule's value: `?rule`s (a statement without a
+# separator, a positional argument, a call as a value) and `_sep`, which the statement drops.
+_PASS_THROUGH = frozenset({"statement", "argument", "value", "_sep"})
+
+
+_ACTIONS: dict[str, Callable[[Builder, list[Any]], Any]] = {
+    "start": Builder.start,
+    "block": Builder.block,
+    "statement": Builder.statement,
+    "setting": Builder.setting,
+    "named_layer": Builder.named_layer,
+    "layer": Builder.layer,
+    "call": Builder.call,
+    "dotted": Builder.dotted,
+    "arguments": Builder.arguments,
+    "keyword": Builder.keyword,
+    "value": Builder.paren,
+    "tuple": Builder.tuple_value,
+    "list": Builder.list_value,
+    "name": Builder.name,
+    "number": Builder.number,
+    "string": Builder.string,
+}
+
+
+def action_for(rule: str, symbols: tuple[str, ...]) -> Callable[[Builder, list[Any]], Any] | None:
+    """The Builder action for a grammar rule (by alias or name), or None to pass its one value on."""
+    if rule.startswith("__"):  # lark's helper rule for a repetition, left-recursive
+        return Builder.repeat_more if symbols[0] == rule else Builder.repeat
+    if len(symbols) == 1 and rule in _PASS_THROUGH:
+        return None
+    return _ACTIONS[rule]
+
+
+def lower(parsed: Parsed, source: Source) -> list[Block]:
+    """The located blocks of a parsed source; its literal errors are all reported together."""
+    parsed.problems.raise_if_errors()
+    return parsed.blocks

@@ -1,4 +1,4 @@
-"""Reading spec files and parsing them with the lark grammar into a syntax tree."""
+"""Reading spec files and parsing them with the lark grammar into located blocks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from lark import Lark, Token, Tree
 from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
+from specc import lalr
 from specc.diagnostics import Collector, Diagnostic, SpeccError
 from specc.limits import DEFAULT_MAX_BYTES
+from specc.lower import Builder, Parsed, action_for
 from specc.source import Source, Span
 
 MAX_NESTING = 32
@@ -250,12 +253,38 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
     return Diagnostic("SPC003", str(err).splitlines()[0], Span.point(1, 1), name)
 
 
-def parse(source: Source) -> Tree:
-    """Parse a source into a lark tree, or raise SpeccError with the syntax error."""
+@lru_cache(maxsize=1)
+def _machine() -> lalr.Machine:
+    """The parser's table driven directly, building located data as it reduces (built once)."""
+    return lalr.Machine(parser(), action_for)
+
+
+def _leaves(tree: Tree) -> Iterator[lalr.Lexeme]:
+    """The tokens of a lark tree in text order (it keeps them all; placeholders are None)."""
+    for child in tree.children:
+        if isinstance(child, Tree):
+            yield from _leaves(child)
+        elif child is not None:
+            yield (child.type, str(child), child.line, child.column, child.end_line, child.end_column)
+
+
+def parse(source: Source) -> Parsed:
+    """Parse a source into located blocks, or raise SpeccError with the syntax error."""
+    # lark's tables run directly over a regex lexer: lark's own parse, building a tree that was
+    # then walked again, cost twice as much. A text that path cannot read goes to lark's parser,
+    # which words the syntax error as before, or, were its contextual lexer to read a text the
+    # fast one cannot, hands over its tokens.
     out = Collector(source.name)
     _check_nesting(source, out)
     out.raise_if_errors()
+    machine = _machine()
     try:
-        return parser().parse(source.text)
+        return Parsed(machine.run(machine.lexemes(source.text), Builder(out)), out)
+    except lalr.Rejected:
+        pass
+    try:
+        tree = parser().parse(source.text)
     except UnexpectedInput as err:
         raise SpeccError([_syntax_error(err, source)]) from None
+    out = Collector(source.name)  # the literal errors of the first try may be counted again
+    return Parsed(machine.run(_leaves(tree), Builder(out)), out)
