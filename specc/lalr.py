@@ -155,7 +155,7 @@ class _Lexer:
             found = match(text, pos)
             if found is None:
                 raise Rejected(pos)
-            kind = found.lastgroup
+            kind: str = found.lastgroup  # type: ignore[assignment]  # each alternative is named
             value = found.group()
             end = found.end()
             first_line = line
@@ -164,5 +164,5 @@ class _Lexer:
                 line += value.count("\n")
                 line_start = pos + value.rindex("\n") + 1
             if kind not in ignore:
-                yield (kind, value, first_line, column, line, end - line_start + 1)  # type: ignore[misc]
+                yield (kind, value, first_line, column, line, end - line_start + 1)
             pos = end

@@ -66,9 +66,15 @@ def _cache_file(grammar: str) -> str | None:
     return str(folder / f"parser-{hashlib.sha256(key).hexdigest()[:20]}.pickle")
 
 
-@lru_cache(maxsize=1)
 def parser() -> Lark:
     """The LALR parser, built once per process (loaded from the user's cache when there)."""
+    _machine()  # built with it: forked workers inherit both from the process that called this
+    return _lark()
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    """lark's parser for the grammar: it words syntax errors; its table drives `_machine`."""
     grammar = _grammar_path().read_text(encoding="utf-8")
     cache = _cache_file(grammar)
     return Lark(
@@ -77,8 +83,9 @@ def parser() -> Lark:
         # Keep the unanalysed grammar in the cache too: hypothesis' from_lark reads `Lark.grammar`.
         cache_grammar=bool(cache),
         parser="lalr",
-        # Every token stays in the tree (brackets too) so that lowering computes spans from
-        # them: lark's propagate_positions would triple the parse time of a large spec.
+        # Every token stays in the tree (brackets too): were lark to read a text that the fast
+        # path refused, parse() replays them. Spans come from the tokens, not from lark's
+        # propagate_positions, which would triple the parse time of a large spec.
         keep_all_tokens=True,
         maybe_placeholders=True,
     )
@@ -194,7 +201,7 @@ def _describe(token_type: str) -> str:
     if token_type in _TERMINALS:
         return _TERMINALS[token_type]
     try:
-        pattern = parser().get_terminal(token_type).pattern
+        pattern = _lark().get_terminal(token_type).pattern
     except KeyError:
         return token_type
     return f"`{pattern.value}`" if pattern.type == "str" else token_type
@@ -256,7 +263,7 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> Diagnostic:
 @lru_cache(maxsize=1)
 def _machine() -> lalr.Machine:
     """The parser's table driven directly, building located data as it reduces (built once)."""
-    return lalr.Machine(parser(), action_for)
+    return lalr.Machine(_lark(), action_for)
 
 
 def _leaves(tree: Tree) -> Iterator[lalr.Lexeme]:
@@ -283,7 +290,7 @@ def parse(source: Source) -> Parsed:
     except lalr.Rejected:
         pass
     try:
-        tree = parser().parse(source.text)
+        tree = _lark().parse(source.text)
     except UnexpectedInput as err:
         raise SpeccError([_syntax_error(err, source)]) from None
     out = Collector(source.name)  # the literal errors of the first try may be counted again
