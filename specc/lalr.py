@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from typing import Any
 
 from lark import Lark
@@ -14,6 +15,8 @@ from lark.grammar import Rule
 Lexeme = tuple[str, str, int, int, int, int]
 # A reduce action gets the context object and the values of the rule's symbols, in order.
 Action = Callable[[Any, list[Any]], Any]
+# What lark feeds its parser after the last token.
+_END: tuple[Lexeme] = (("$END", "", 0, 0, 0, 0),)
 
 
 class Rejected(Exception):
@@ -60,14 +63,13 @@ class Machine:
 
     def run(self, tokens: Iterable[Lexeme], context: Any) -> Any:
         """The start rule's value for these tokens; Rejected at the first one the table refuses."""
-        # An action of None passes a one-symbol rule's value through (lark's `?rule` and `_rule`),
-        # which only changes the state: no list is sliced and no function called.
         table = self._table
         rules = self._rules
-        stack: list[Any] = []  # the states below `state`
+        accepted = self._end
+        stack: list[int] = []  # the states below `state`
         values: list[Any] = []
         state = self._start
-        for token in tokens:
+        for token in chain(tokens, _END):
             kind = token[0]
             while True:
                 code = table[state].get(kind)
@@ -80,41 +82,24 @@ class Machine:
                     break
                 size, origin, action = rules[~code]
                 if action is None:
-                    state = table[stack[-1]][origin]
-                    continue
-                if size:
+                    # A one-symbol rule whose value is its symbol's (lark's `?rule`, `_rule`):
+                    # only the state changes, no list is sliced and no function called.
+                    below = stack[-1]
+                elif size:
                     children = values[-size:]
                     del values[-size:]
                     below = stack[-size]
                     if size > 1:
                         del stack[1 - size :]
+                    values.append(action(context, children))
                 else:
-                    children = []
                     below = state
                     stack.append(state)
-                values.append(action(context, children))
+                    values.append(action(context, []))
                 state = table[below][origin]
-        while True:  # the end of the input: reduce until the start rule is complete
-            code = table[state].get("$END")
-            if code is None or code >= 0:
-                raise Rejected("$END")
-            size, origin, action = rules[~code]
-            if action is None:
-                below = stack[-1]
-            elif size:
-                children = values[-size:]
-                del values[-size:]
-                below = stack[-size]
-                if size > 1:
-                    del stack[1 - size :]
-                values.append(action(context, children))
-            else:
-                below = state
-                stack.append(state)
-                values.append(action(context, []))
-            state = table[below][origin]
-            if state == self._end:
-                return values[-1]
+                if state == accepted:  # only the end of the input completes the start rule
+                    return values[-1]
+        raise Rejected("$END")  # the table shifted the end of the input: not lark's table
 
 
 class _Lexer:
