@@ -165,9 +165,12 @@ def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
 
 
 def _check_nesting(source: Source, out: Collector) -> None:
-    """Reject absurdly deep bracket nesting before the parser and transformer recurse into it."""
+    """Reject absurdly deep bracket nesting before the parser and later stages recurse into it."""
+    text = source.text
+    if text.count("(") + text.count("[") + text.count("{") <= MAX_NESTING:
+        return  # too few brackets to nest that deep, even counting those in strings and comments
     depth = 0
-    for match in _BRACKETS.finditer(source.text):
+    for match in _BRACKETS.finditer(text):
         char = match.group()
         if char in "([{":
             depth += 1
