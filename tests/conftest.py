@@ -45,6 +45,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # The session's own cache folder (parser and check results), inherited by every `specc`
     # subprocess: no test reads a result the user's cache holds, or leaves one there.
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="specc-test-cache-")
+    # Tests replace specc's internals to provoke bugs and failures; a cached result would skip
+    # them depending on test order. tests/test_check_cache.py turns the cache back on.
+    os.environ["SPECC_NO_CACHE"] = "1"
     _import_torchvision_first()
 
     for name in TARGETS:
