@@ -398,11 +398,16 @@ class RunProgbar(keras.callbacks.ProgbarLogger):
         super().set_params({**params, "epochs": self.run_epochs})
 
 
-class ShuffledBatches(keras.utils.PyDataset):
-    """Training batches in an order drawn from (seed, epoch) alone.
+def epoch_order(seed: int, epoch: int, size: int) -> np.ndarray:
+    """The order of the training examples in an epoch, drawn from (seed, epoch) alone.
 
     A resumed run therefore sees exactly the batches an uninterrupted run would.
     """
+    return np.random.default_rng([seed, epoch]).permutation(size)
+
+
+class ShuffledBatches(keras.utils.PyDataset):
+    """Training batches in epoch_order, for the backends other than TensorFlow."""
 
     def __init__(
         self,
@@ -423,12 +428,43 @@ class ShuffledBatches(keras.utils.PyDataset):
 
     def on_epoch_begin(self) -> None:
         self.epoch += 1
-        rng = np.random.default_rng([self.seed, self.epoch])
-        self.order = rng.permutation(len(self.x))
+        self.order = epoch_order(self.seed, self.epoch, len(self.x))
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[rows], self.y[rows]
+
+
+def tf_batches(
+    x: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    seed: int,
+    epochs: range,
+    steps: int,
+):
+    """The batches ShuffledBatches gives, for all `epochs`, as one tf.data.Dataset.
+
+    On TensorFlow Keras reads a PyDataset through one Python call per batch. Here Python
+    only draws each epoch's order and TensorFlow gathers the rows, as Keras does for
+    arrays; one pipeline spans the epochs, so fit builds no iterator per epoch.
+    """
+    import tensorflow as tf  # imported here: the other backends run without it
+
+    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
+        order = tf.numpy_function(
+            lambda number: epoch_order(seed, number, len(x)), [epoch], tf.int64
+        )
+        order = tf.ensure_shape(order, [len(x)])
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).take(steps)
+
+    rows = tf.data.Dataset.range(epochs.start, epochs.stop).flat_map(epoch_batches)
+    arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
+    batches = tf.data.Dataset.zip(rows, arrays).map(
+        lambda index, xy: (tf.gather(xy[0], index), tf.gather(xy[1], index)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    return batches.prefetch(tf.data.AUTOTUNE)
 
 
 class EpochRecorder(keras.callbacks.Callback):
@@ -542,13 +578,24 @@ def train(
             steps = min(steps, args.max_steps)
             val_steps = min(math.ceil(len(x_val) / batch_size), args.max_steps)
         first = max(start, done)
-        batches = ShuffledBatches(x_train, y_train, batch_size, args.seed, first, steps)
+        if keras.config.backend() == "tensorflow":
+            # One dataset for all the phase's epochs, which steps_per_epoch cuts apart.
+            batches = tf_batches(
+                x_train, y_train, batch_size, args.seed, range(first, end), steps
+            )
+            steps_per_epoch = steps
+        else:
+            batches = ShuffledBatches(
+                x_train, y_train, batch_size, args.seed, first, steps
+            )
+            steps_per_epoch = None  # an epoch is len(batches)
         recorder = EpochRecorder(phase, history, args.out)
         model.fit(
             batches,
             epochs=end,
             initial_epoch=first,
-            shuffle=False,  # ShuffledBatches orders the examples itself
+            steps_per_epoch=steps_per_epoch,
+            shuffle=False,  # the batches come in epoch_order
             validation_data=(x_val, y_val) if len(x_val) else None,
             validation_batch_size=batch_size,
             validation_steps=val_steps,
