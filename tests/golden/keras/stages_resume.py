@@ -456,19 +456,23 @@ def tf_batches(
     """
     import tensorflow as tf  # imported here: the other backends run without it
 
-    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
+    def epoch_rows(epoch: tf.Tensor) -> tf.data.Dataset:
         order = tf.numpy_function(
             lambda number: epoch_order(seed, number, len(x)), [epoch], tf.int64
         )
         order = tf.ensure_shape(order, [len(x)])
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size).take(steps)
 
-    rows = tf.data.Dataset.range(epochs.start, epochs.stop).flat_map(epoch_batches)
+    def gather(
+        rows: tf.Tensor, arrays: tuple[tf.Tensor, tf.Tensor]
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        features, labels = arrays
+        return tf.gather(features, rows), tf.gather(labels, rows)
+
+    row_batches = tf.data.Dataset.range(epochs.start, epochs.stop).flat_map(epoch_rows)
     arrays = tf.data.Dataset.from_tensors((x, y)).repeat()
-    batches = tf.data.Dataset.zip(rows, arrays).map(
-        lambda index, xy: (tf.gather(xy[0], index), tf.gather(xy[1], index)),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    )
+    batches = tf.data.Dataset.zip(row_batches, arrays)
+    batches = batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
     return batches.prefetch(tf.data.AUTOTUNE)
 
 
