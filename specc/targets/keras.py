@@ -766,29 +766,37 @@ class ShuffledBatches(keras.utils.PyDataset):
     """Training batches in epoch_order, for the backends other than TensorFlow."""
 
     def __init__(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        batch_size: int,
-        seed: int,
-        epoch: int,
-        steps: int,
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, steps: int
     ) -> None:
         super().__init__()
         self.x, self.y, self.batch_size = x, y, batch_size
-        self.seed, self.epoch, self.steps = seed, epoch - 1, steps
+        self.seed, self.steps = seed, steps
         self.order = np.arange(len(x))
 
     def __len__(self) -> int:
         return self.steps
 
-    def on_epoch_begin(self) -> None:
-        self.epoch += 1
-        self.order = epoch_order(self.seed, self.epoch, len(self.x))
+    def set_epoch(self, epoch: int) -> None:
+        self.order = epoch_order(self.seed, epoch, len(self.x))
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.x[rows], self.y[rows]
+
+
+class EpochOrder(keras.callbacks.Callback):
+    """Before each epoch, puts the ShuffledBatches in that epoch's order.
+
+    The epoch number comes from fit: counting the dataset's own epochs would run one
+    ahead, since Keras also iterates it once to build the model before training.
+    """
+
+    def __init__(self, batches: ShuffledBatches) -> None:
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.batches.set_epoch(epoch)
 
 
 def tf_batches(
@@ -914,6 +922,7 @@ def _train(program: Program, plan: Plan) -> str:
         y_train, y_val = "targets", "val_targets"
     lines += [
         "        first = max(start, done)",
+        "        callbacks = [RunProgbar(total), EpochRecorder(phase, history, args.out)]",
         '        if keras.config.backend() == "tensorflow":',
         "            # One dataset for all the phase's epochs, which steps_per_epoch cuts apart.",
         "            batches = tf_batches(",
@@ -921,11 +930,9 @@ def _train(program: Program, plan: Plan) -> str:
         "            )",
         "            steps_per_epoch = steps",
         "        else:",
-        "            batches = ShuffledBatches(",
-        f"                x_train, {y_train}, batch_size, args.seed, first, steps",
-        "            )",
+        f"            batches = ShuffledBatches(x_train, {y_train}, batch_size, args.seed, steps)",
+        "            callbacks.append(EpochOrder(batches))",
         "            steps_per_epoch = None  # an epoch is len(batches)",
-        "        recorder = EpochRecorder(phase, history, args.out)",
         "        model.fit(",
         "            batches,",
         "            epochs=end,",
@@ -935,7 +942,7 @@ def _train(program: Program, plan: Plan) -> str:
         f"            validation_data=(x_val, {y_val}) if len(x_val) else None,",
         "            validation_batch_size=batch_size,",
         "            validation_steps=val_steps,",
-        "            callbacks=[RunProgbar(total), recorder],",
+        "            callbacks=callbacks,",
         "        )",
         "    return history",
     ]
