@@ -15,7 +15,7 @@ from lark import Lark, Token, Tree
 from lark import __version__ as LARK_VERSION
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from specc import lalr
+from specc import lalr, user_cache
 from specc.diagnostics import Collector, Diagnostic, SpeccError
 from specc.limits import DEFAULT_MAX_BYTES
 from specc.lower import Builder, Parsed, action_for
@@ -51,16 +51,8 @@ def _cache_file(grammar: str) -> str | None:
     """
     if os.environ.get("SPECC_NO_PARSER_CACHE"):
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = Path(base) / "specc"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return None
-    if hasattr(os, "getuid") and (info.st_uid != os.getuid() or info.st_mode & 0o022):
-        return None
-    if not os.access(folder, os.R_OK | os.W_OK):
+    folder = user_cache.folder()
+    if folder is None:
         return None
     key = f"{grammar}{sys.version_info[:2]}{LARK_VERSION}".encode()
     return str(folder / f"parser-{hashlib.sha256(key).hexdigest()[:20]}.pickle")
