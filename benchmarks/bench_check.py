@@ -105,7 +105,7 @@ def main() -> None:
             f"   ratio {wall / base_wall:5.1f}x wall, {cpu / max(base_cpu, 1e-9):5.1f}x CPU"
         )
 
-    print("\nfront end (parse, lower, validate, shapes) on generated specs, best of 3:")
+    print("\nfront end (parse, validate, shapes) on generated specs, best of 3:")
     print(f"  {'layers':>6}  {'wall s':>8}  {'CPU s':>8}  {'CPU us/layer':>12}")
     check_time(10, 1)  # build the parser and validators outside the timings
     for size in (int(s) for s in args.sizes.split(",")):

@@ -136,7 +136,7 @@ def cpu_profile(count: int) -> int:
     A spec that a stage rejects (the generator makes some mistakes the front end catches) counts
     the time up to that stage, as `specc check` spends it.
     """
-    from specc import lint, lower, parse, shapes, validate
+    from specc import lint, parse, shapes, validate
     from specc.diagnostics import SpeccError
 
     with tempfile.TemporaryDirectory(prefix="specc-bench-lint-") as tmp:
@@ -146,7 +146,6 @@ def cpu_profile(count: int) -> int:
     lint.all_rules()
     stages = {
         "parse": lambda source, _: parse.parse(source),
-        "lower": lambda source, parsed: lower.lower(parsed, source),
         "validate": lambda source, blocks: validate.validate(blocks, source),
         "shapes": lambda source, spec: shapes.build(spec),
         "lint": lambda source, program: lint.lint(program),

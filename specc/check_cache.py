@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from pathlib import Path
 from specc import user_cache
 from specc.codes import Severity
 from specc.diagnostics import Diagnostic
-from specc.source import Span
+from specc.source import Span, TooLarge, read_bounded
 
 # Bump when the entry layout changes.
 LAYOUT = 1
@@ -105,12 +104,8 @@ def open_cache(
 def read_bytes(path: Path, max_bytes: int) -> bytes | None:
     """The bytes of a regular file within the size limit, else None (the front end reports why)."""
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            return None
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)
-    except OSError:
+        data = read_bounded(path, max_bytes)
+    except (OSError, TooLarge):
         return None
     return data if len(data) <= max_bytes else None
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from specc.diagnostics import Collector
 from specc.lalr import Lexeme
-from specc.source import Source, Span
+from specc.source import Span
 
 MAX_DIGITS = 30
 # Line breaks beyond \n and the characters that reorder text on screen (Trojan Source).
@@ -124,14 +124,6 @@ def describe(value: Value) -> str:
     if isinstance(data, list):
         return "[" + ", ".join(describe(v) for v in data) + "]"
     return repr(data)
-
-
-@dataclass(slots=True)
-class Parsed:
-    """A spec's blocks as the parser built them, and the literal errors found on the way."""
-
-    blocks: list[Block]
-    problems: Collector
 
 
 class _Paren:
@@ -383,9 +375,3 @@ def action_for(rule: str, symbols: tuple[str, ...]) -> Callable[[Builder, list[A
     if len(symbols) == 1 and rule in _PASS_THROUGH:
         return None
     return _ACTIONS[rule]
-
-
-def lower(parsed: Parsed, source: Source) -> list[Block]:
-    """The located blocks of a parsed source; its literal errors are all reported together."""
-    parsed.problems.raise_if_errors()
-    return parsed.blocks

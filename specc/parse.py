@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from functools import lru_cache
@@ -18,8 +17,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from specc import lalr, user_cache
 from specc.diagnostics import Collector, Diagnostic, SpeccError
 from specc.limits import DEFAULT_MAX_BYTES
-from specc.lower import Builder, Parsed, action_for
-from specc.source import Source, Span
+from specc.lower import Block, Builder, action_for
+from specc.source import Source, Span, TooLarge, read_bounded
 
 MAX_NESTING = 32
 
@@ -127,20 +126,15 @@ def decode(data: bytes, name: str, path: Path | None = None, max_bytes: int = DE
 def read(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Source:
     """Read and decode a spec file."""
     try:
-        info = path.stat()
-        # Devices and pipes (/dev/zero, a FIFO) never end or block on open: refuse them unread.
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(0, "not a regular file")
-        if info.st_size > max_bytes:
-            out = Collector(str(path))
-            out.add(
-                "SPC012",
-                f"the file is {info.st_size:,} bytes; the limit is {max_bytes:,}",
-                help="split the spec, or raise the limit with --max-bytes",
-            )
-            out.raise_if_errors()
-        with path.open("rb") as fh:
-            data = fh.read(max_bytes + 1)  # bounded even if the file grows meanwhile
+        data = read_bounded(path, max_bytes)
+    except TooLarge as err:
+        out = Collector(str(path))
+        out.add(
+            "SPC012",
+            f"the file is {err.size:,} bytes; the limit is {max_bytes:,}",
+            help="split the spec, or raise the limit with --max-bytes",
+        )
+        out.raise_if_errors()
     except OSError as err:
         reason = err.strerror or type(err).__name__
         raise SpeccError(
@@ -270,23 +264,25 @@ def _leaves(tree: Tree) -> Iterator[lalr.Lexeme]:
             yield (child.type, str(child), child.line, child.column, child.end_line, child.end_column)
 
 
-def parse(source: Source) -> Parsed:
-    """Parse a source into located blocks, or raise SpeccError with the syntax error."""
+def parse(source: Source) -> list[Block]:
+    """Parse a source into located blocks, or raise SpeccError with its syntax or literal errors."""
     # lark's tables run directly over a regex lexer: lark's own parse, building a tree that was
     # then walked again, cost twice as much. A text that path cannot read goes to lark's parser,
     # which words the syntax error as before, or, were its contextual lexer to read a text the
-    # fast one cannot, hands over its tokens.
+    # fast one cannot, hands over its tokens. Literal errors (numbers, strings) are collected
+    # while reducing and reported together once the whole text has parsed.
     out = Collector(source.name)
     _check_nesting(source, out)
     out.raise_if_errors()
     machine = _machine()
     try:
-        return Parsed(machine.run(machine.lexemes(source.text), Builder(out)), out)
+        blocks = machine.run(machine.lexemes(source.text), Builder(out))
     except lalr.Rejected:
-        pass
-    try:
-        tree = _lark().parse(source.text)
-    except UnexpectedInput as err:
-        raise SpeccError([_syntax_error(err, source)]) from None
-    out = Collector(source.name)  # the literal errors of the first try may be counted again
-    return Parsed(machine.run(_leaves(tree), Builder(out)), out)
+        try:
+            tree = _lark().parse(source.text)
+        except UnexpectedInput as err:
+            raise SpeccError([_syntax_error(err, source)]) from None
+        out = Collector(source.name)  # the literal errors of the first try would count twice
+        blocks = machine.run(_leaves(tree), Builder(out))
+    out.raise_if_errors()
+    return blocks

@@ -13,7 +13,7 @@ from specc.source import Source
 
 
 def load_source(source: Source, max_layers: int | None = None, max_params: int | None = None) -> Program:
-    """Parse, lower, validate and build the IR of a decoded source (unset limits: `limits.current()`)."""
+    """Parse, validate and build the IR of a decoded source (unset limits: `limits.current()`)."""
     max_layers = current().max_layers if max_layers is None else max_layers
     max_params = current().max_params if max_params is None else max_params
     # The stages allocate many small objects and free few: the cyclic collector would rescan the
@@ -22,8 +22,7 @@ def load_source(source: Source, max_layers: int | None = None, max_params: int |
     collecting = gc.isenabled()
     gc.disable()
     try:
-        tree = parse.parse(source)
-        blocks = lower.lower(tree, source)
+        blocks = parse.parse(source)
         _check_layer_count(blocks, source, max_layers)
         spec = validate.validate(blocks, source)
         return shapes.build(spec, max_layers, max_params)

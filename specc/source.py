@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,3 +56,27 @@ class Source:
         line = before.count("\n") + 1
         column = offset - (before.rfind("\n") + 1) + 1
         return line, column
+
+
+class TooLarge(Exception):
+    """A spec file over the size limit, refused before it is read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def read_bounded(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, never more than max_bytes + 1 of them (the file may grow meanwhile).
+
+    Raises OSError when the path cannot be read or is not a regular file (devices and pipes such
+    as /dev/zero or a FIFO never end or block on open, so they are refused unread), and TooLarge
+    when the file is over `max_bytes`.
+    """
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(0, "not a regular file")
+    if info.st_size > max_bytes:
+        raise TooLarge(info.st_size)
+    with path.open("rb") as fh:
+        return fh.read(max_bytes + 1)

@@ -38,7 +38,7 @@ def outcome(text: str) -> tuple[str, object]:
     """What parse + lower make of a text: its blocks, or its diagnostics."""
     source = Source("t.spec", text)
     try:
-        return "blocks", lower.lower(parse.parse(source), source)
+        return "blocks", parse.parse(source)
     except SpeccError as err:
         return "diagnostics", err.diagnostics
 
